@@ -1,0 +1,108 @@
+# rhq - ask RunningHub for the state of many tasks at once.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man/man1
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+CC ?= cc
+CFLAGS ?= -g -O2
+PKG_CONFIG ?= pkg-config
+override CFLAGS += -std=c11 -Wall -Wextra
+
+CURL_CFLAGS = $$($(PKG_CONFIG) --cflags libcurl)
+CURL_LIBS = $$($(PKG_CONFIG) --libs libcurl)
+TEST_CFLAGS = $$($(PKG_CONFIG) --cflags check libmicrohttpd libcurl)
+TEST_LIBS = $$($(PKG_CONFIG) --libs check libmicrohttpd libcurl)
+
+# What `make deps` installs: the libraries, and the tools `make check` uses.
+DEPS = libcurl4-openssl-dev libjsmn-dev check libmicrohttpd-dev pkg-config valgrind
+# What `make lint` and `make fuzz` need on top.
+DEV_DEPS = clang libclang-rt-14-dev cppcheck clang-tidy
+# What `make bench` needs on top.
+BENCH_DEPS = nginx-light wrk curl hyperfine openssl
+
+SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_SECONDS = 60
+FUZZ_CC = clang
+
+TEST_SRC = tests/check_rhq.c tests/system.c tests/faults.c tests/workflow.c tests/harness.c
+TESTS = $(TEST_SRC) tests/harness.h tests/suites.h tests/standin.h
+
+all: rhq
+
+rhq: rhq.c
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ rhq.c $(LDFLAGS) $(CURL_LIBS) -lm
+
+tests/standin.o: tests/standin.c tests/standin.h
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(TEST_CFLAGS) -c -o $@ tests/standin.c
+
+tests/standin: tests/standin_main.c tests/standin.o
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(TEST_CFLAGS) -o $@ tests/standin_main.c \
+	    tests/standin.o $(LDFLAGS) $(TEST_LIBS)
+
+tests/check_rhq: $(TESTS) rhq.c tests/standin.o
+	$(CC) $(CFLAGS) $(CPPFLAGS) $(TEST_CFLAGS) -o $@ $(TEST_SRC) \
+	    tests/standin.o $(LDFLAGS) $(TEST_LIBS) -lm
+
+# The same program and tests, built with AddressSanitizer and UBSan.
+rhq-asan: rhq.c
+	$(CC) $(CFLAGS) $(SAN) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ rhq.c $(LDFLAGS) \
+	    $(CURL_LIBS) -lm
+
+tests/check_rhq-asan: $(TESTS) rhq.c tests/standin.c
+	$(CC) $(CFLAGS) $(SAN) $(CPPFLAGS) $(TEST_CFLAGS) -o $@ $(TEST_SRC) \
+	    tests/standin.c $(LDFLAGS) $(TEST_LIBS) -lm
+
+# Every test: unit and system tests, again under the sanitizers, and the
+# system tests once more with every rhq run under valgrind.
+check: check-unit check-asan check-valgrind
+
+check-unit: rhq tests/check_rhq
+	RHQ=./rhq tests/check_rhq
+
+check-asan: rhq-asan tests/check_rhq-asan
+	RHQ=./rhq-asan ASAN_OPTIONS=detect_leaks=1 tests/check_rhq-asan
+
+check-valgrind: rhq tests/check_rhq
+	RHQ=./rhq RHQ_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full \
+	    --show-leak-kinds=definite,indirect,possible \
+	    --errors-for-leak-kinds=definite,indirect,possible" \
+	    CK_RUN_SUITE=system tests/check_rhq
+
+demo: rhq tests/standin
+	sh tests/demo.sh
+
+deps:
+	@sh tests/deps.sh $(DEPS)
+
+deps-dev:
+	@sh tests/deps.sh $(DEV_DEPS)
+
+deps-bench:
+	@sh tests/deps.sh $(BENCH_DEPS)
+
+install: rhq
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) \
+	    $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	cp -f rhq $(DESTDIR)$(BINDIR)/rhq
+	chmod 755 $(DESTDIR)$(BINDIR)/rhq
+	cp -f rhq.1 $(DESTDIR)$(MANDIR)/rhq.1
+	chmod 644 $(DESTDIR)$(MANDIR)/rhq.1
+	cp -f completions/rhq.bash $(DESTDIR)$(BASHCOMPDIR)/rhq
+	cp -f completions/_rhq $(DESTDIR)$(ZSHCOMPDIR)/_rhq
+	cp -f completions/rhq.fish $(DESTDIR)$(FISHCOMPDIR)/rhq.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/rhq $(DESTDIR)$(MANDIR)/rhq.1 \
+	    $(DESTDIR)$(BASHCOMPDIR)/rhq $(DESTDIR)$(ZSHCOMPDIR)/_rhq \
+	    $(DESTDIR)$(FISHCOMPDIR)/rhq.fish
+
+clean:
+	rm -f rhq rhq-asan tests/standin tests/*.o tests/check_rhq tests/check_rhq-asan \
+	    tests/fuzz_reply tests/fuzz_input
+	rm -rf tests/tmp
+
+.PHONY: all check check-unit check-asan check-valgrind demo deps deps-dev deps-bench \
+	install uninstall clean

@@ -1,0 +1,1995 @@
+/*
+ * rhq - ask RunningHub for the state of many tasks at once.
+ *
+ * Task IDs come in one a line (or as arguments); `ID<TAB>STATE` rows go out in
+ * the same order.  Every request travels over libcurl easy handles that are
+ * created once and reused, so one keep-alive connection serves a whole list;
+ * every reply is parsed with jsmn.
+ *
+ * The file reads top to bottom: options and messages, input, request, reply,
+ * output, the transfer loop that ties them together, and main().
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define _GNU_SOURCE
+
+#include <sys/stat.h>
+#include <sys/time.h>
+
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include <curl/curl.h>
+
+#define JSMN_STATIC
+#define JSMN_STRICT
+#include <jsmn.h>
+
+#define RHQ_VERSION	"0.1.0"
+#define STATUS_PATH	"/task/openapi/status"
+#define SITE_CN		"https://www.runninghub.cn"
+#define SITE_AI		"https://www.runninghub.ai"
+
+#define ID_MAX		32		/* digits in a task ID */
+#define STATE_MAX	32		/* characters in a state word */
+#define MSG_MAX		256		/* bytes of an API message we keep */
+#define SHOW_MAX	256		/* bytes of a bad line we echo back */
+#define RECORD_MAX	(64 * 1024)	/* longest input record */
+#define REPLY_MAX	(64 * 1024)	/* largest reply body we read */
+#define KEY_MAX		4096		/* longest API key */
+#define JOBS_MAX	64
+#define BACKOFF_CAP	30.0		/* seconds */
+#define RETRY_AFTER_CAP	60.0		/* seconds */
+#define TICK		0.25		/* longest sleep between signal checks */
+
+/* Exit statuses, as documented in rhq(1). */
+enum { EXIT_OK = 0, EXIT_ROWS = 1, EXIT_FATAL = 2, EXIT_DEADLINE = 3 };
+
+static struct options {
+	const char *base_url;
+	const char *key_file;
+	const char *cacert;
+	double timeout, connect_timeout;
+	double retry_delay;
+	double rate;
+	double interval, deadline;
+	int retries;
+	int jobs;
+	int field;		/* 0: the whole record is the ID */
+	char delim;
+	char sep;		/* record separator: '\n', or '\0' with -0 */
+	int append, json, summary, verbose, wait, insecure_http;
+	int progress;		/* -1 never, 0 when stderr is a terminal, 1 always */
+} opt = {
+	.timeout = 30, .connect_timeout = 10, .retry_delay = 1, .retries = 3,
+	.jobs = 1, .interval = 5, .delim = '\t', .sep = '\n',
+};
+
+static volatile sig_atomic_t got_signal;
+
+static void progress_erase(void);
+
+/* Every message goes through here so that a live progress line is erased first. */
+static void
+note(const char *fmt, ...)
+{
+	va_list ap;
+
+	progress_erase();
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+}
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* ---------------------------------------------------------------- input */
+
+/*
+ * Input arrives as records: lines (or NUL-terminated items with -0) read from
+ * a file descriptor through a fixed buffer, or command-line arguments.  A
+ * record longer than RECORD_MAX is reported by its first SHOW_MAX bytes and
+ * the rest is skipped, so memory stays bounded whatever the input.
+ */
+struct input {
+	int fd;
+	char *buf;
+	size_t pos, len;	/* unread bytes are buf[pos..len) */
+	int eof;
+	int skipping;		/* dropping the tail of an over-long record */
+	unsigned long n;	/* records started so far */
+	char sep;
+};
+
+#define INBUF_SIZE	(2 * RECORD_MAX)
+
+struct record {
+	const char *p;
+	size_t len;
+	unsigned long n;	/* line, item or argument number */
+	int too_long;
+};
+
+/* Reads once from the descriptor: 1 got bytes or EOF, 0 interrupted, -1 error. */
+static int
+input_fill(struct input *in)
+{
+	ssize_t r;
+
+	if (in->pos > 0) {
+		memmove(in->buf, in->buf + in->pos, in->len - in->pos);
+		in->len -= in->pos;
+		in->pos = 0;
+	}
+	r = read(in->fd, in->buf + in->len, INBUF_SIZE - in->len);
+	if (r < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : -1;
+	if (r == 0)
+		in->eof = 1;
+	in->len += r;
+	return 1;
+}
+
+/* Takes the next record from the buffer: 1 got one, 0 need more bytes, -1 done. */
+static int
+input_next(struct input *in, struct record *rec)
+{
+	char *start, *end;
+	size_t avail;
+
+	for (;;) {
+		start = in->buf + in->pos;
+		avail = in->len - in->pos;
+		end = memchr(start, in->sep, avail);
+		if (in->skipping) {
+			if (end == NULL) {
+				in->pos = in->len = 0;
+				return in->eof ? -1 : 0;
+			}
+			in->pos += end - start + 1;
+			in->skipping = 0;
+			continue;
+		}
+		if (end != NULL) {
+			rec->len = end - start;
+			in->pos += rec->len + 1;
+		} else if (avail > RECORD_MAX || (in->eof && avail > 0)) {
+			/* The caller copies what it shows before the next fill. */
+			rec->len = avail;
+			in->pos = in->len;
+			in->skipping = avail > RECORD_MAX;
+		} else {
+			return in->eof ? -1 : 0;
+		}
+		rec->p = start;
+		rec->n = ++in->n;
+		rec->too_long = rec->len > RECORD_MAX;
+		if (rec->too_long)
+			rec->len = SHOW_MAX;
+		return 1;
+	}
+}
+
+static size_t
+trim(const char **p, size_t n)
+{
+	while (n > 0 && isspace((unsigned char)**p))
+		(*p)++, n--;
+	while (n > 0 && isspace((unsigned char)(*p)[n - 1]))
+		n--;
+	return n;
+}
+
+/* A task ID is 1 to ID_MAX ASCII digits, not all zeros. */
+static int
+valid_task_id(const char *s, size_t n)
+{
+	size_t i;
+	int nonzero = 0;
+
+	if (n == 0 || n > ID_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+		nonzero |= s[i] != '0';
+	}
+	return nonzero;
+}
+
+/* Finds field n (1-based) of a record; returns 0 when the record has fewer fields. */
+static int
+record_field(const char *p, size_t len, int n, char delim, const char **fp, size_t *flen)
+{
+	const char *end = p + len, *d;
+
+	for (; n > 1; n--) {
+		d = memchr(p, delim, end - p);
+		if (d == NULL)
+			return 0;
+		p = d + 1;
+	}
+	d = memchr(p, delim, end - p);
+	*fp = p;
+	*flen = (d ? d : end) - p;
+	return 1;
+}
+
+enum item { ITEM_SKIP, ITEM_ID, ITEM_INVALID, ITEM_NO_FIELD, ITEM_TOO_LONG };
+
+/*
+ * Decides what a record asks for.  Blank records and comments are skipped; an
+ * ID (taken from field opt.field with -f) is copied to id; anything else is
+ * invalid, and shown (shownlen bytes) is the text to echo back in its row.
+ */
+static enum item
+parse_item(const char *p, size_t len, int too_long, char id[ID_MAX + 1],
+    const char **shown, size_t *shownlen)
+{
+	const char *t = p, *f;
+	size_t tlen = trim(&t, len), flen;
+
+	*shown = t;
+	*shownlen = tlen;
+	if (too_long)
+		return ITEM_TOO_LONG;
+	if (tlen == 0 || *t == '#')
+		return ITEM_SKIP;
+	f = t;
+	flen = tlen;
+	if (opt.field > 0) {
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		if (!record_field(p, len, opt.field, opt.delim, &f, &flen))
+			return ITEM_NO_FIELD;
+		flen = trim(&f, flen);
+		*shown = f;
+		*shownlen = flen;
+	}
+	if (!valid_task_id(f, flen))
+		return ITEM_INVALID;
+	memcpy(id, f, flen);
+	id[flen] = '\0';
+	return ITEM_ID;
+}
+
+/* ------------------------------------------------------------- request */
+
+/*
+ * Escapes a string for a JSON string literal.  Bytes that are not valid UTF-8
+ * become U+FFFD, so the result is valid JSON whatever the input.  dst needs
+ * room for 6 * n + 1 bytes; returns the length written.
+ */
+static size_t
+json_escape(char *dst, const char *src, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)src;
+	char *d = dst;
+	size_t i = 0, k, len;
+	unsigned c;
+
+	while (i < n) {
+		c = s[i];
+		if (c < 0x80) {
+			if (c == '"' || c == '\\') {
+				*d++ = '\\';
+				*d++ = c;
+			} else if (c == '\n' || c == '\t' || c == '\r') {
+				*d++ = '\\';
+				*d++ = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+			} else if (c < 0x20 || c == 0x7f) {
+				memcpy(d, "\\u00", 4);
+				d[4] = hex[c >> 4];
+				d[5] = hex[c & 15];
+				d += 6;
+			} else {
+				*d++ = c;
+			}
+			i++;
+			continue;
+		}
+		/* Accept only well-formed, shortest-form, non-surrogate UTF-8. */
+		len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
+		    c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+		for (k = 1; len && k < len; k++)
+			if (i + k >= n || (s[i + k] & 0xc0) != 0x80)
+				len = 0;
+		if (len == 3 && ((c == 0xe0 && s[i + 1] < 0xa0) ||
+		    (c == 0xed && s[i + 1] >= 0xa0)))
+			len = 0;
+		if (len == 4 && ((c == 0xf0 && s[i + 1] < 0x90) ||
+		    (c == 0xf4 && s[i + 1] >= 0x90)))
+			len = 0;
+		if (len == 0) {
+			memcpy(d, "\xef\xbf\xbd", 3);
+			d += 3;
+			i++;
+		} else {
+			memcpy(d, s + i, len);
+			d += len;
+			i += len;
+		}
+	}
+	*d = '\0';
+	return d - dst;
+}
+
+/*
+ * The request body is `{"apiKey":"<key>","taskId":"<ID>"}`.  Everything up to
+ * the ID is the same for every request, so it is built once.
+ */
+static char *body_prefix;
+static size_t body_prefix_len;
+#define BODY_SUFFIX	"\"}"
+#define BODY_MAX_EXTRA	(ID_MAX + sizeof BODY_SUFFIX)
+
+static int
+make_body_prefix(const char *key)
+{
+	size_t n = strlen(key);
+
+	body_prefix = malloc(sizeof "{\"apiKey\":\"\",\"taskId\":\"" + 6 * n);
+	if (body_prefix == NULL)
+		return -1;
+	body_prefix_len = strlen(strcpy(body_prefix, "{\"apiKey\":\""));
+	body_prefix_len += json_escape(body_prefix + body_prefix_len, key, n);
+	strcpy(body_prefix + body_prefix_len, "\",\"taskId\":\"");
+	body_prefix_len += strlen(body_prefix + body_prefix_len);
+	return 0;
+}
+
+/* Writes the body for one ID into dst, which has body_prefix_len + BODY_MAX_EXTRA bytes. */
+static size_t
+build_body(char *dst, const char *id)
+{
+	size_t n = strlen(id);
+
+	memcpy(dst, body_prefix, body_prefix_len);
+	memcpy(dst + body_prefix_len, id, n);
+	memcpy(dst + body_prefix_len + n, BODY_SUFFIX, sizeof BODY_SUFFIX);
+	return body_prefix_len + n + sizeof BODY_SUFFIX - 1;
+}
+
+/* ---------------------------------------------------------------- reply */
+
+struct reply {
+	int has_code, has_msg;
+	long code;
+	enum { DATA_ABSENT, DATA_STRING, DATA_NULL, DATA_OTHER } data_kind;
+	char data[STATE_MAX + 2];	/* decoded; longer strings are cut */
+	size_t data_len;
+	char msg[MSG_MAX];		/* decoded UTF-8, cut at a character boundary */
+};
+
+static void
+put_utf8(char **d, unsigned long cp)
+{
+	unsigned char *u = (unsigned char *)*d;
+
+	if (cp < 0x80) {
+		*u++ = cp;
+	} else if (cp < 0x800) {
+		*u++ = 0xc0 | cp >> 6;
+		*u++ = 0x80 | (cp & 0x3f);
+	} else if (cp < 0x10000) {
+		*u++ = 0xe0 | cp >> 12;
+		*u++ = 0x80 | (cp >> 6 & 0x3f);
+		*u++ = 0x80 | (cp & 0x3f);
+	} else {
+		*u++ = 0xf0 | cp >> 18;
+		*u++ = 0x80 | (cp >> 12 & 0x3f);
+		*u++ = 0x80 | (cp >> 6 & 0x3f);
+		*u++ = 0x80 | (cp & 0x3f);
+	}
+	*d = (char *)u;
+}
+
+static long
+hex4(const char *s)
+{
+	long v = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		v <<= 4;
+		if (s[i] >= '0' && s[i] <= '9')
+			v |= s[i] - '0';
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			v |= s[i] - 'a' + 10;
+		else if (s[i] >= 'A' && s[i] <= 'F')
+			v |= s[i] - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/*
+ * Decodes the body of a JSON string (escapes included, quotes excluded) into
+ * at most cap - 1 bytes of UTF-8 plus a NUL, cutting at a character boundary.
+ * A lone surrogate becomes U+FFFD.  Returns the decoded length, or -1 when an
+ * escape is malformed.
+ */
+static long
+json_unescape(const char *s, size_t n, char *dst, size_t cap)
+{
+	char tmp[4], *d = dst, *t;
+	size_t i = 0;
+	long cp, lo;
+	int full = 0;
+
+	while (i < n) {
+		t = tmp;
+		if (s[i] != '\\') {
+			*t++ = s[i++];
+		} else if (i + 1 >= n) {
+			return -1;
+		} else if (s[i + 1] != 'u') {
+			switch (s[i + 1]) {
+			case '"': case '\\': case '/': *t++ = s[i + 1]; break;
+			case 'b': *t++ = '\b'; break;
+			case 'f': *t++ = '\f'; break;
+			case 'n': *t++ = '\n'; break;
+			case 'r': *t++ = '\r'; break;
+			case 't': *t++ = '\t'; break;
+			default: return -1;
+			}
+			i += 2;
+		} else {
+			if (i + 6 > n || (cp = hex4(s + i + 2)) < 0)
+				return -1;
+			i += 6;
+			if (cp >= 0xd800 && cp <= 0xdbff && i + 6 <= n &&
+			    s[i] == '\\' && s[i + 1] == 'u' &&
+			    (lo = hex4(s + i + 2)) >= 0xdc00 && lo <= 0xdfff) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+				i += 6;
+			} else if (cp >= 0xd800 && cp <= 0xdfff) {
+				cp = 0xfffd;
+			}
+			put_utf8(&t, cp);
+		}
+		/* Stop decoding, but keep validating, once the buffer is full. */
+		if (!full && (size_t)(d - dst) + (t - tmp) < cap) {
+			memcpy(d, tmp, t - tmp);
+			d += t - tmp;
+		} else {
+			full = 1;
+		}
+	}
+	*d = '\0';
+	return d - dst;
+}
+
+/* Index of the token after the value that starts at token i (a whole subtree). */
+static int
+skip_value(const jsmntok_t *t, int i, int n)
+{
+	int pending = 1;
+
+	while (pending > 0 && i < n) {
+		pending += t[i].size - 1;
+		i++;
+	}
+	return i;
+}
+
+static int
+tok_is(const char *js, const jsmntok_t *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	return t->type == JSMN_STRING && (size_t)(t->end - t->start) == n &&
+	    memcmp(js + t->start, s, n) == 0;
+}
+
+static int
+parse_code(const char *js, const jsmntok_t *t, long *code)
+{
+	char num[24], *end;
+	size_t n = t->end - t->start;
+
+	if (t->type != JSMN_PRIMITIVE || n == 0 || n >= sizeof num)
+		return -1;
+	memcpy(num, js + t->start, n);
+	num[n] = '\0';
+	if (num[0] != '-' && (num[0] < '0' || num[0] > '9'))
+		return -1;
+	errno = 0;
+	*code = strtol(num, &end, 10);
+	return *end != '\0' || errno ? -1 : 0;
+}
+
+/*
+ * Reads the top-level code, msg and data of a reply.  Keys may come in any
+ * order and nested values are skipped whole, so an inner "code" cannot be
+ * mistaken for the outer one.  Returns 0, or -1 when the reply is not a JSON
+ * object with an integer code.
+ */
+static int
+parse_reply(const char *js, size_t len, struct reply *r)
+{
+	jsmntok_t stack_tokens[64], *t = stack_tokens;
+	jsmn_parser p;
+	int n, i, k, ret = -1;
+	size_t end;
+	long dlen;
+
+	memset(r, 0, sizeof *r);
+	jsmn_init(&p);
+	n = jsmn_parse(&p, js, len, t, sizeof stack_tokens / sizeof *t);
+	if (n == JSMN_ERROR_NOMEM) {
+		/* Rare: a reply with many tokens.  Count them, then parse again. */
+		jsmn_init(&p);
+		n = jsmn_parse(&p, js, len, NULL, 0);
+		if (n <= 0 || (t = calloc(n, sizeof *t)) == NULL)
+			return -1;
+		jsmn_init(&p);
+		n = jsmn_parse(&p, js, len, t, n);
+	}
+	if (n < 1 || t[0].type != JSMN_OBJECT)
+		goto out;
+	for (end = t[0].end; end < len; end++)
+		if (!isspace((unsigned char)js[end]))
+			goto out;
+	for (i = 1, k = 0; k < t[0].size && i + 1 < n; k++) {
+		const jsmntok_t *key = &t[i], *val = &t[i + 1];
+
+		if (key->type != JSMN_STRING)
+			goto out;
+		if (tok_is(js, key, "code")) {
+			if (parse_code(js, val, &r->code) < 0)
+				goto out;
+			r->has_code = 1;
+		} else if (tok_is(js, key, "msg") && val->type == JSMN_STRING) {
+			if (json_unescape(js + val->start, val->end - val->start,
+			    r->msg, sizeof r->msg) < 0)
+				goto out;
+			r->has_msg = 1;
+		} else if (tok_is(js, key, "data")) {
+			r->data_kind = DATA_OTHER;
+			r->data_len = 0;
+			r->data[0] = '\0';
+			if (val->type == JSMN_STRING) {
+				dlen = json_unescape(js + val->start, val->end - val->start,
+				    r->data, sizeof r->data);
+				if (dlen < 0)
+					goto out;
+				r->data_kind = DATA_STRING;
+				r->data_len = dlen;
+			} else if (val->type == JSMN_PRIMITIVE &&
+			    val->end - val->start == 4 &&
+			    memcmp(js + val->start, "null", 4) == 0) {
+				r->data_kind = DATA_NULL;
+			}
+		}
+		i = skip_value(t, i + 1, n);
+	}
+	if (k == t[0].size && r->has_code)
+		ret = 0;
+out:
+	if (t != stack_tokens)
+		free(t);
+	return ret;
+}
+
+/* A state is an upper-case word: [A-Z][A-Z0-9_]{0,31}. */
+static int
+is_state_word(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > STATE_MAX || s[0] < 'A' || s[0] > 'Z')
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* What a reply means for its task. */
+enum verdict { V_STATE, V_NOT_FOUND, V_ERROR, V_RETRY, V_FATAL };
+
+static int
+code_in(long code, const long *set, size_t n)
+{
+	while (n-- > 0)
+		if (set[n] == code)
+			return 1;
+	return 0;
+}
+
+#define NELEM(a)	(sizeof (a) / sizeof *(a))
+
+static const long not_found_codes[] = { 807, 423, 1004 };
+static const long fatal_codes[] = { 412, 801, 802, 806, 811, 812, 1002 };
+static const long transient_codes[] = { 421, 500, 1003 };
+
+/*
+ * Turns a parsed reply into a verdict.  For V_STATE the state word is copied
+ * to state; otherwise why says what went wrong.
+ */
+static enum verdict
+judge_reply(const struct reply *r, char state[STATE_MAX + 1], const char **why)
+{
+	*why = NULL;
+	if (r->code == 0) {
+		if (r->data_kind == DATA_STRING && is_state_word(r->data, r->data_len)) {
+			memcpy(state, r->data, r->data_len + 1);
+			return V_STATE;
+		}
+		*why = r->data_kind == DATA_NULL ? "reply has no state (data is null)" :
+		    r->data_kind == DATA_ABSENT ? "reply has no data" :
+		    "reply has an unexpected state";
+		return V_ERROR;
+	}
+	if (r->code == 804 || r->code == 813) {
+		/* The outputs endpoint's way of saying "not finished yet". */
+		strcpy(state, r->code == 804 ? "RUNNING" : "QUEUED");
+		return V_STATE;
+	}
+	if (code_in(r->code, not_found_codes, NELEM(not_found_codes)))
+		return V_NOT_FOUND;
+	if (code_in(r->code, fatal_codes, NELEM(fatal_codes)))
+		return V_FATAL;
+	if (code_in(r->code, transient_codes, NELEM(transient_codes)))
+		return V_RETRY;
+	return V_ERROR;
+}
+
+/* Makes text from the network safe to print on one line of a terminal. */
+static void
+sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+/* --------------------------------------------------------------- output */
+
+/*
+ * Escapes like jq's @tsv: tab, newline, carriage return and backslash, and
+ * NUL as \0.  dst needs 2 * n + 1 bytes.
+ */
+static size_t
+tsv_escape(char *dst, const char *src, size_t n)
+{
+	char *d = dst;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		switch (src[i]) {
+		case '\t': *d++ = '\\'; *d++ = 't'; break;
+		case '\n': *d++ = '\\'; *d++ = 'n'; break;
+		case '\r': *d++ = '\\'; *d++ = 'r'; break;
+		case '\\': *d++ = '\\'; *d++ = '\\'; break;
+		case '\0': *d++ = '\\'; *d++ = '0'; break;
+		default: *d++ = src[i];
+		}
+	}
+	*d = '\0';
+	return d - dst;
+}
+
+/* A task: one input record that needs a row. */
+struct task {
+	enum { T_DUE, T_SENDING, T_DONE, T_GONE } phase;
+	char id[ID_MAX + 1];		/* empty for an invalid record */
+	char state[STATE_MAX + 1];	/* the row's state, or the last one known */
+	char *text;			/* the record (-a) or the bad text shown */
+	size_t text_len, text_cap;
+	int has_code;
+	long code;
+	char msg[MSG_MAX];
+	int attempts;			/* tries of the current poll */
+	int polls;			/* answered polls, with --wait */
+	double due;			/* earliest time for the next request */
+};
+
+static struct {
+	unsigned long rows, errors;
+	int status;
+	struct { char name[STATE_MAX + 1]; unsigned long n; } states[32];
+	int nstates;
+	unsigned long other;		/* rows of states beyond the table */
+} tally;
+
+static void
+output_failed(void)
+{
+	/* A reader that went away is not worth a message: end as filters do. */
+	if (errno == EPIPE) {
+		raise(SIGPIPE);
+		_exit(EXIT_FATAL);
+	}
+	progress_erase();
+	warn("stdout");
+	_exit(EXIT_FATAL);
+}
+
+static void
+flush_output(void)
+{
+	if (fflush(stdout) == EOF)
+		output_failed();
+}
+
+static void
+count_state(const char *state)
+{
+	int i;
+
+	tally.rows++;
+	if (strcmp(state, "ERROR") == 0 || strcmp(state, "NOT_FOUND") == 0 ||
+	    strcmp(state, "INVALID") == 0) {
+		tally.errors++;
+		if (tally.status == EXIT_OK)
+			tally.status = EXIT_ROWS;
+	}
+	for (i = 0; i < tally.nstates; i++)
+		if (strcmp(tally.states[i].name, state) == 0)
+			break;
+	if (i == tally.nstates) {
+		if (i == (int)NELEM(tally.states)) {
+			tally.other++;
+			return;
+		}
+		strcpy(tally.states[i].name, state);
+		tally.nstates++;
+	}
+	tally.states[i].n++;
+}
+
+/* Writes a record for -a: as read, but with NUL and newline escaped so a row stays one line. */
+static void
+put_record(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\0')
+			fputs("\\0", stdout);
+		else if (p[i] == '\n')
+			fputs("\\n", stdout);
+		else
+			putchar(p[i]);
+	}
+}
+
+static void
+put_json_string(const char *key, const char *s, size_t n)
+{
+	char buf[6 * SHOW_MAX + 1], *big = NULL, *b = buf;
+
+	if (n > SHOW_MAX && (b = big = malloc(6 * n + 1)) == NULL)
+		err(EXIT_FATAL, NULL);
+	json_escape(b, s, n);
+	printf(",\"%s\":\"%s\"", key, b);
+	free(big);
+}
+
+static void
+put_row(struct task *t)
+{
+	char shown[2 * SHOW_MAX + 1];
+	size_t n = t->text_len;
+
+	count_state(t->state);
+	if (opt.json) {
+		if (t->id[0] != '\0')
+			printf("{\"id\":\"%s\"", t->id);
+		else {
+			json_escape(shown, t->text, n < SHOW_MAX ? n : SHOW_MAX);
+			printf("{\"id\":\"%s\"", shown);
+		}
+		printf(",\"state\":\"%s\"", t->state);
+		if (t->has_code) {
+			printf(",\"code\":%ld", t->code);
+			put_json_string("msg", t->msg, strlen(t->msg));
+		}
+		if (opt.append)
+			put_json_string("record", t->text ? t->text : "", t->text_len);
+		fputs("}\n", stdout);
+	} else if (opt.append) {
+		put_record(t->text ? t->text : "", t->text_len);
+		printf("\t%s\n", t->state);
+	} else if (t->id[0] != '\0') {
+		printf("%s\t%s\n", t->id, t->state);
+	} else {
+		tsv_escape(shown, t->text, n < SHOW_MAX ? n : SHOW_MAX);
+		printf("%s\t%s\n", shown, t->state);
+	}
+	if (ferror(stdout))
+		output_failed();
+}
+
+static void
+put_summary(void)
+{
+	static const char *order[] = { "QUEUED", "RUNNING", "FAILED", "SUCCESS",
+	    "NOT_FOUND", "ERROR", "INVALID" };
+	char line[2048];
+	unsigned char shown[NELEM(tally.states)] = { 0 };
+	size_t len, j;
+	int i, first = 1;
+
+	len = snprintf(line, sizeof line, "%lu task%s:", tally.rows,
+	    tally.rows == 1 ? "" : "s");
+	/* The four API states and the row states first, then others as they came. */
+	for (j = 0; j <= NELEM(order); j++)
+		for (i = 0; i < tally.nstates; i++) {
+			if (shown[i] || (j < NELEM(order) &&
+			    strcmp(order[j], tally.states[i].name) != 0))
+				continue;
+			len += snprintf(line + len, sizeof line - len, "%s %lu %s",
+			    first ? "" : ",", tally.states[i].n, tally.states[i].name);
+			shown[i] = 1;
+			first = 0;
+		}
+	if (tally.other > 0)
+		snprintf(line + len, sizeof line - len, ", %lu other", tally.other);
+	note("%s", line);
+}
+
+/*
+ * The progress line: redrawn in place at most ten times a second, once the
+ * run has lasted a second, and erased before any other message and at the end.
+ */
+static struct {
+	int on, shown;
+	double start, last;
+} prog;
+
+static void
+progress_draw(double t)
+{
+	double rate;
+
+	if (!prog.on || t - prog.start < 1 || t - prog.last < 0.1)
+		return;
+	prog.last = t;
+	rate = tally.rows / (t - prog.start);
+	fprintf(stderr, "\rrhq: %lu done, %.1f/s, %lu error%s\033[K", tally.rows, rate,
+	    tally.errors, tally.errors == 1 ? "" : "s");
+	fflush(stderr);
+	prog.shown = 1;
+}
+
+static void
+progress_erase(void)
+{
+	if (prog.shown) {
+		fputs("\r\033[K", stderr);
+		fflush(stderr);
+		prog.shown = 0;
+	}
+}
+
+/* ----------------------------------------------------------- transfers */
+
+/*
+ * A job is one easy handle, created once and reused for every request it
+ * makes; its options are set once, and only the body changes.
+ */
+struct job {
+	CURL *h;
+	unsigned long task;		/* sequence number of the task it serves */
+	int busy;
+	char *body;
+	char *reply;
+	size_t reply_len, reply_cap;
+	int too_big;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static CURLM *multi;
+static struct job jobs[JOBS_MAX];
+static struct curl_slist *headers;
+static char *status_url;
+
+/*
+ * Tasks live in a ring indexed by sequence number.  Without --wait the ring
+ * holds at most opt.jobs tasks: finished rows wait there only until every
+ * earlier row is out, so memory is bounded by -j, not by the input.  With
+ * --wait it grows to hold every unfinished task.
+ */
+static struct {
+	struct task *t;
+	unsigned long cap, head, tail;	/* live tasks are [head, tail) */
+	unsigned long live;		/* tasks not yet written */
+} ring;
+
+static struct task *
+task_at(unsigned long seq)
+{
+	return &ring.t[seq % ring.cap];
+}
+
+static int
+ring_grow(void)
+{
+	unsigned long cap = ring.cap * 2, s;
+	struct task *t = calloc(cap, sizeof *t);
+
+	if (t == NULL)
+		return -1;
+	/* The ring grows only when full, so every slot moves. */
+	for (s = ring.head; s < ring.tail; s++)
+		t[s % cap] = *task_at(s);
+	free(ring.t);
+	ring.t = t;
+	ring.cap = cap;
+	return 0;
+}
+
+static size_t
+write_reply(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct job *j = arg;
+	size_t n = size * nmemb, cap;
+	char *p;
+
+	if (j->reply_len + n > REPLY_MAX) {
+		/* Read no further: the transfer fails with CURLE_WRITE_ERROR. */
+		j->too_big = 1;
+		return 0;
+	}
+	if (j->reply_len + n + 1 > j->reply_cap) {
+		cap = j->reply_cap * 2;
+		while (cap < j->reply_len + n + 1)
+			cap *= 2;
+		if (cap > REPLY_MAX + 1)
+			cap = REPLY_MAX + 1;
+		if ((p = realloc(j->reply, cap)) == NULL)
+			return 0;
+		j->reply = p;
+		j->reply_cap = cap;
+	}
+	memcpy(j->reply + j->reply_len, data, n);
+	j->reply_len += n;
+	return n;
+}
+
+static int
+job_init(struct job *j)
+{
+	CURL *h;
+	int https = strncmp(status_url, "https:", 6) == 0;
+
+	if ((h = curl_easy_init()) == NULL)
+		return -1;
+	j->h = h;
+	j->reply_cap = 1024;
+	j->body = malloc(body_prefix_len + BODY_MAX_EXTRA);
+	j->reply = malloc(j->reply_cap);
+	if (j->body == NULL || j->reply == NULL)
+		return -1;
+	if (curl_easy_setopt(h, CURLOPT_URL, status_url) ||
+	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers) ||
+	    curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->body) ||
+	    curl_easy_setopt(h, CURLOPT_USERAGENT, "rhq/" RHQ_VERSION) ||
+	    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") ||
+	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) ||
+	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") ||
+	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(opt.timeout * 1000)) ||
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)(opt.connect_timeout * 1000)) ||
+	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_reply) ||
+	    curl_easy_setopt(h, CURLOPT_WRITEDATA, j) ||
+	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, j->errbuf) ||
+	    curl_easy_setopt(h, CURLOPT_PRIVATE, j) ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) ||
+	    (opt.cacert && curl_easy_setopt(h, CURLOPT_CAINFO, opt.cacert)) ||
+	    (https && opt.jobs > 1 && curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L)))
+		return -1;
+	return 0;
+}
+
+static void
+job_free(struct job *j)
+{
+	if (j->h != NULL) {
+		if (j->busy)
+			curl_multi_remove_handle(multi, j->h);
+		curl_easy_cleanup(j->h);
+	}
+	free(j->body);
+	free(j->reply);
+}
+
+static double next_send;	/* earliest start of the next request under --rate */
+
+static void
+start_request(struct job *j, unsigned long seq)
+{
+	struct task *t = task_at(seq);
+	double tn = now();
+
+	j->task = seq;
+	j->busy = 1;
+	j->reply_len = 0;
+	j->too_big = 0;
+	j->errbuf[0] = '\0';
+	curl_easy_setopt(j->h, CURLOPT_POSTFIELDSIZE, (long)build_body(j->body, t->id));
+	t->phase = T_SENDING;
+	t->attempts++;
+	if (opt.rate > 0)
+		next_send = (next_send > tn ? next_send : tn) + 1 / opt.rate;
+	if (curl_multi_add_handle(multi, j->h) != CURLM_OK)
+		errx(EXIT_FATAL, "cannot start a transfer");
+}
+
+/* The pause before retry number n (1-based): doubling, capped, jittered. */
+static double
+backoff(int n)
+{
+	double d = opt.retry_delay * pow(2, n - 1);
+
+	if (d > BACKOFF_CAP)
+		d = BACKOFF_CAP;
+	return d * (0.5 + 0.5 * (random() / (double)RAND_MAX));
+}
+
+/* Seconds from a Retry-After header in seconds, capped; 0 when absent or a date. */
+static double
+retry_after(CURL *h)
+{
+	struct curl_header *hd;
+	char *end;
+	double s;
+
+	if (curl_easy_header(h, "Retry-After", 0, CURLH_HEADER, -1, &hd) != CURLHE_OK)
+		return 0;
+	s = strtod(hd->value, &end);
+	if (end == hd->value || *end != '\0' || !(s >= 0))
+		return 0;
+	return s > RETRY_AFTER_CAP ? RETRY_AFTER_CAP : s;
+}
+
+static int
+transient_http(long http)
+{
+	return http == 408 || http == 429 || http == 500 || http == 502 ||
+	    http == 503 || http == 504;
+}
+
+static int
+transient_curl(CURLcode rc)
+{
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Polling states after which --wait goes on asking. */
+static int
+unfinished(const char *state)
+{
+	return strcmp(state, "QUEUED") == 0 || strcmp(state, "RUNNING") == 0 ||
+	    strcmp(state, "CREATE") == 0;
+}
+
+/* The pause between polls of one task: --interval, growing 10% a poll after ten. */
+static double
+poll_interval(int polls)
+{
+	double d = opt.interval;
+
+	if (polls > 10)
+		d *= pow(1.1, polls - 10);
+	return d > 4 * opt.interval ? 4 * opt.interval : d;
+}
+
+static int fatal_stop;
+
+/* Records the outcome of a task: its row is due, or (--wait) it is polled again. */
+static void
+settle(struct task *t, const char *state)
+{
+	snprintf(t->state, sizeof t->state, "%s", state);
+	t->attempts = 0;
+	if (opt.wait && unfinished(state)) {
+		t->polls++;
+		t->due = now() + poll_interval(t->polls);
+		t->phase = T_DUE;
+		return;
+	}
+	t->phase = T_DONE;
+}
+
+static void
+fail_task(struct task *t, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	sanitize(why);
+	note("%s: %s", t->id, why);
+	settle(t, "ERROR");
+}
+
+/* Either schedules another attempt or, when none are left, makes the row ERROR. */
+static void
+retry_or_fail(struct task *t, double wait_at_least, const char *why)
+{
+	double d;
+
+	if (t->attempts <= opt.retries) {
+		d = backoff(t->attempts);
+		if (wait_at_least > d)
+			d = wait_at_least;
+		if (opt.verbose)
+			note("%s: %s, retrying in %.1f s", t->id, why, d);
+		t->due = now() + d;
+		t->phase = T_DUE;
+		return;
+	}
+	fail_task(t, "%s", why);
+}
+
+static void
+fatal_reply(const struct task *t, const struct reply *r)
+{
+	char msg[MSG_MAX];
+
+	snprintf(msg, sizeof msg, "%s", r->msg);
+	sanitize(msg);
+	note("API error %ld (%s) for task %s", r->code, msg[0] ? msg : "no message",
+	    t->id);
+	if (r->code == 802 || r->code == 806)
+		note("a key works on one site only: a runninghub.cn key fails on "
+		    "runninghub.ai and vice versa (see --site)");
+	else if (r->code == 412)
+		note("the API path was rejected: check --base-url");
+	fatal_stop = 1;
+}
+
+/* Reads the outcome of a finished transfer into its task. */
+static void
+finish_request(struct job *j, CURLcode rc)
+{
+	struct task *t = task_at(j->task);
+	struct reply r;
+	char state[STATE_MAX + 1], why[MSG_MAX + 64];
+	const char *what;
+	long http = 0, conns = 0;
+	curl_off_t usec = 0;
+
+	curl_multi_remove_handle(multi, j->h);
+	j->busy = 0;
+	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &http);
+	if (opt.verbose) {
+		curl_easy_getinfo(j->h, CURLINFO_NUM_CONNECTS, &conns);
+		curl_easy_getinfo(j->h, CURLINFO_TOTAL_TIME_T, &usec);
+		note("%s: HTTP %03ld, %.3f s, %s connection", t->id, http, usec / 1e6,
+		    conns > 0 ? "new" : "reused");
+	}
+	t->has_code = 0;
+	if (j->too_big) {
+		fail_task(t, "reply larger than %d KiB", REPLY_MAX / 1024);
+	} else if (rc != CURLE_OK) {
+		what = j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc);
+		if (transient_curl(rc))
+			retry_or_fail(t, 0, what);
+		else
+			fail_task(t, "%s", what);
+	} else if (http >= 300 && http < 400) {
+		fail_task(t, "redirect (HTTP %ld) not followed", http);
+	} else if (transient_http(http)) {
+		snprintf(why, sizeof why, "HTTP %ld", http);
+		retry_or_fail(t, retry_after(j->h), why);
+	} else if (http != 200) {
+		fail_task(t, "HTTP %ld", http);
+	} else if (j->reply_len == 0) {
+		retry_or_fail(t, 0, "empty reply");
+	} else if (parse_reply(j->reply, j->reply_len, &r) < 0) {
+		fail_task(t, "unparseable reply");
+	} else {
+		t->has_code = 1;
+		t->code = r.code;
+		snprintf(t->msg, sizeof t->msg, "%s", r.msg);
+		switch (judge_reply(&r, state, &what)) {
+		case V_STATE:
+			settle(t, state);
+			break;
+		case V_NOT_FOUND:
+			settle(t, "NOT_FOUND");
+			break;
+		case V_FATAL:
+			fatal_reply(t, &r);
+			break;
+		case V_RETRY:
+			sanitize(r.msg);
+			snprintf(why, sizeof why, "API error %ld (%s)", r.code, r.msg);
+			retry_or_fail(t, 0, why);
+			break;
+		case V_ERROR:
+			if (what != NULL)
+				fail_task(t, "%s", what);
+			else
+				fail_task(t, "API error %ld (%s)", r.code,
+				    r.has_msg ? r.msg : "no message");
+			break;
+		}
+	}
+}
+
+/* The input side of the loop: where records come from next. */
+static struct {
+	char **argv;
+	int argc, argi;
+	int from_stdin;		/* reading stdin now */
+	int done;		/* no more records anywhere */
+	int ready;		/* stdin has bytes (or EOF) to read */
+	const char *what;	/* "line", "item" or "argument" */
+	struct input in;
+} src;
+
+static int
+room_for_task(void)
+{
+	if (ring.tail - ring.head < ring.cap)
+		return 1;
+	return opt.wait && ring_grow() == 0;
+}
+
+static void
+set_text(struct task *t, const char *p, size_t n)
+{
+	char *b;
+
+	if (n + 1 > t->text_cap) {
+		if ((b = realloc(t->text, n + 1)) == NULL)
+			err(EXIT_FATAL, NULL);
+		t->text = b;
+		t->text_cap = n + 1;
+	}
+	memcpy(t->text, p, n);
+	t->text[n] = '\0';
+	t->text_len = n;
+}
+
+/* Turns one record into a task at the tail of the ring. */
+static void
+add_task(const struct record *rec, const char *what)
+{
+	struct task *t = task_at(ring.tail);
+	const char *shown;
+	size_t shownlen, len = rec->len;
+	enum item kind;
+
+	kind = parse_item(rec->p, rec->len, rec->too_long, t->id, &shown, &shownlen);
+	if (kind == ITEM_SKIP)
+		return;
+	t->has_code = 0;
+	t->attempts = t->polls = 0;
+	t->due = 0;
+	strcpy(t->state, "UNKNOWN");
+	if (opt.append && !rec->too_long) {
+		if (len > 0 && rec->p[len - 1] == '\r')
+			len--;
+		set_text(t, rec->p, len);
+	} else if (kind != ITEM_ID) {
+		set_text(t, shown, shownlen < SHOW_MAX ? shownlen : SHOW_MAX);
+	} else {
+		t->text_len = 0;
+	}
+	t->phase = T_DUE;
+	if (kind != ITEM_ID) {
+		t->id[0] = '\0';
+		if (kind == ITEM_NO_FIELD)
+			note("%s %lu: no field %d", what, rec->n, opt.field);
+		else
+			note("%s %lu: %s", what, rec->n, kind == ITEM_TOO_LONG ?
+			    "line too long" : "invalid task ID");
+		strcpy(t->state, "INVALID");
+		t->phase = T_DONE;
+	}
+	ring.tail++;
+	ring.live++;
+}
+
+/* Reads records while there is room, without ever blocking. */
+static void
+read_input(void)
+{
+	struct record rec;
+	int r;
+
+	while (!src.done && room_for_task()) {
+		if (src.from_stdin) {
+			memset(&rec, 0, sizeof rec);
+			r = input_next(&src.in, &rec);
+			if (r == 1) {
+				add_task(&rec, src.what);
+				continue;
+			}
+			if (r == 0) {
+				if (!src.ready)
+					return;
+				src.ready = 0;
+				if (input_fill(&src.in) < 0)
+					err(EXIT_FATAL, "stdin");
+				continue;
+			}
+			src.from_stdin = 0;
+		}
+		if (src.argi >= src.argc) {
+			src.done = 1;
+			return;
+		}
+		if (strcmp(src.argv[src.argi], "-") == 0) {
+			src.argi++;
+			src.from_stdin = 1;
+			continue;
+		}
+		memset(&rec, 0, sizeof rec);
+		rec.p = src.argv[src.argi];
+		rec.len = strlen(rec.p);
+		rec.n = ++src.argi;
+		if (rec.len > RECORD_MAX) {
+			rec.len = SHOW_MAX;
+			rec.too_long = 1;
+		}
+		add_task(&rec, "argument");
+	}
+}
+
+/* Writes every row that is due: in input order, or as tasks finish with --wait. */
+static void
+write_rows(void)
+{
+	struct task *t;
+	unsigned long s;
+
+	for (s = ring.head; s < ring.tail; s++) {
+		t = task_at(s);
+		if (t->phase == T_DONE) {
+			put_row(t);
+			t->phase = T_GONE;
+			ring.live--;
+		} else if (!opt.wait && t->phase != T_GONE) {
+			break;
+		}
+	}
+	while (ring.head < ring.tail && task_at(ring.head)->phase == T_GONE)
+		ring.head++;
+}
+
+/* Starts requests for due tasks on idle jobs; returns the earliest future due time. */
+static double
+dispatch(double tn)
+{
+	double soonest = INFINITY;
+	unsigned long s;
+	struct task *t;
+	int i = 0;
+
+	for (s = ring.head; s < ring.tail; s++) {
+		t = task_at(s);
+		if (t->phase != T_DUE)
+			continue;
+		if (t->due > tn || (opt.rate > 0 && next_send > tn)) {
+			double when = t->due > next_send ? t->due : next_send;
+
+			if (when < soonest)
+				soonest = when;
+			continue;
+		}
+		while (i < opt.jobs && jobs[i].busy)
+			i++;
+		if (i == opt.jobs)
+			break;
+		start_request(&jobs[i], s);
+		tn = now();
+	}
+	return soonest;
+}
+
+static int
+requests_in_flight(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < opt.jobs; i++)
+		n += jobs[i].busy;
+	return n;
+}
+
+/* Is the reader of our stdout gone?  Then there is no point in going on. */
+static int stdout_is_pipe;
+
+static void
+check_reader(void)
+{
+	struct pollfd p = { STDOUT_FILENO, 0, 0 };
+
+	if (stdout_is_pipe && poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))) {
+		errno = EPIPE;
+		output_failed();
+	}
+}
+
+/* Gives up waiting at the deadline: every unfinished task gets its last known state. */
+static void
+give_up(void)
+{
+	unsigned long s, n = 0;
+	int i;
+
+	for (i = 0; i < opt.jobs; i++)
+		if (jobs[i].busy) {
+			curl_multi_remove_handle(multi, jobs[i].h);
+			jobs[i].busy = 0;
+		}
+	for (s = ring.head; s < ring.tail; s++)
+		if (task_at(s)->phase == T_DUE || task_at(s)->phase == T_SENDING) {
+			task_at(s)->phase = T_DONE;
+			n++;
+		}
+	write_rows();
+	note("deadline reached with %lu task%s unfinished", n, n == 1 ? "" : "s");
+}
+
+/* The loop: read, send, wait, collect, write, until every row is out. */
+static int
+run(void)
+{
+	double tn, soonest, wait_s, end = INFINITY;
+	struct curl_waitfd wfd;
+	CURLMsg *m;
+	int running, left, gave_up = 0;
+
+	prog.start = prog.last = now();
+	if (opt.deadline > 0)
+		end = prog.start + opt.deadline;
+	for (;;) {
+		read_input();
+		tn = now();
+		soonest = dispatch(tn);
+		write_rows();
+		if (fatal_stop || got_signal)
+			break;
+		if (src.done && ring.live == 0)
+			break;
+		if (tn >= end) {
+			give_up();
+			gave_up = 1;
+			break;
+		}
+		progress_draw(tn);
+		flush_output();
+		check_reader();
+
+		/* Sleep until a socket, stdin, the next due task or a tick. */
+		wait_s = soonest - tn;
+		if (wait_s > TICK)
+			wait_s = TICK;
+		if (end - tn < wait_s)
+			wait_s = end - tn;
+		if (wait_s < 0)
+			wait_s = 0;
+		wfd.fd = STDIN_FILENO;
+		wfd.events = CURL_WAIT_POLLIN;
+		wfd.revents = 0;
+		if (!src.done && src.from_stdin && !src.ready && room_for_task()) {
+			curl_multi_poll(multi, &wfd, 1, (int)(wait_s * 1000 + 0.999), NULL);
+			if (wfd.revents)
+				src.ready = 1;
+		} else if (requests_in_flight() > 0 || wait_s > 0) {
+			curl_multi_poll(multi, NULL, 0, (int)(wait_s * 1000 + 0.999), NULL);
+		}
+		curl_multi_perform(multi, &running);
+		while ((m = curl_multi_info_read(multi, &left)) != NULL)
+			if (m->msg == CURLMSG_DONE) {
+				struct job *j;
+
+				curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+				finish_request(j, m->data.result);
+			}
+	}
+	write_rows();
+	flush_output();
+	progress_erase();
+	if (fatal_stop)
+		return EXIT_FATAL;
+	if (got_signal)
+		return -1;
+	if (opt.summary)
+		put_summary();
+	return gave_up ? EXIT_DEADLINE : tally.status;
+}
+
+/* ------------------------------------------------------------------ main */
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static void
+usage(void)
+{
+	fputs("usage: rhq [-0ahsVvw] [-d C] [-f N] [-j N] [--base-url URL | --site cn|ai]\n"
+	    "           [--api-key-file FILE] [--timeout SECS] [--connect-timeout SECS]\n"
+	    "           [--cacert FILE] [--insecure-http] [--retries N] [--retry-delay SECS]\n"
+	    "           [--rate R] [--interval SECS] [--deadline SECS] [--json]\n"
+	    "           [--progress | --no-progress] [ID ...]\n"
+	    "Try 'rhq --help' for more information.\n", stderr);
+	exit(EXIT_FATAL);
+}
+
+static void
+help(void)
+{
+	fputs("usage: rhq [options] [ID ...]\n"
+	    "Ask RunningHub for the state of each task ID and print ID<TAB>STATE rows.\n"
+	    "IDs come from the arguments or, with none (or -), one a line from stdin.\n"
+	    "\n"
+	    "  --base-url URL          API root (default " SITE_CN ",\n"
+	    "                          env RUNNINGHUB_BASE_URL)\n"
+	    "  --site cn|ai            " SITE_CN " or " SITE_AI "\n"
+	    "  --api-key-file FILE     read the API key from FILE (env RUNNINGHUB_API_KEY_FILE;\n"
+	    "                          otherwise env RUNNINGHUB_API_KEY)\n"
+	    "  --timeout SECS          limit for one request (default 30)\n"
+	    "  --connect-timeout SECS  limit for connecting (default 10)\n"
+	    "  --cacert FILE           CA bundle for TLS verification\n"
+	    "  --insecure-http         allow sending the key over http:// to a non-loopback host\n"
+	    "  --retries N             retries after a transient failure (default 3)\n"
+	    "  --retry-delay SECS      first pause before a retry, then doubling (default 1)\n"
+	    "  -j, --jobs N            requests in flight at once, 1 to 64 (default 1)\n"
+	    "  --rate R                at most R requests a second\n"
+	    "  -w, --wait              poll each task until it finishes; rows in finishing order\n"
+	    "  --interval SECS         pause between polls of one task (default 5)\n"
+	    "  --deadline SECS         with --wait: give up after SECS, exit 3\n"
+	    "  -f, --field N           take the ID from field N of each line\n"
+	    "  -d, --delimiter C       field delimiter for -f (default TAB)\n"
+	    "  -a, --append            print the whole input line, TAB, the state\n"
+	    "  -0, --null              input items end with NUL, not newline\n"
+	    "  --json                  one JSON object a line instead of TSV\n"
+	    "  -s, --summary           count the states on stderr at the end\n"
+	    "  --progress              show a live counter on stderr\n"
+	    "  --no-progress           never show the counter\n"
+	    "  -v, --verbose           one line on stderr for each request\n"
+	    "  -h, --help              show this help and exit\n"
+	    "  -V, --version           show the version and exit\n"
+	    "\n"
+	    "Exit status: 0 every ID got a state; 1 some rows are ERROR, NOT_FOUND or\n"
+	    "INVALID; 2 usage, key, configuration or output failure; 3 --deadline reached.\n",
+	    stdout);
+	exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
+}
+
+static double
+seconds_arg(const char *name, const char *s, double min, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end != '\0' || errno || !isfinite(v) || v < min || v > max) {
+		warnx("%s: invalid value '%s' (a number of seconds from %g to %g)", name,
+		    s, min, max);
+		usage();
+	}
+	return v;
+}
+
+static int
+count_arg(const char *name, const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0' || errno || v < min || v > max) {
+		warnx("%s: invalid value '%s' (a whole number from %ld to %ld)", name, s,
+		    min, max);
+		usage();
+	}
+	return v;
+}
+
+/* Reads the API key from a file: one trailing newline is not part of it. */
+static char *
+read_key_file(const char *path)
+{
+	char buf[KEY_MAX + 2], *key;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) < 0)
+		err(EXIT_FATAL, "%s", path);
+	if (st.st_mode & (S_IRGRP | S_IROTH))
+		warnx("warning: %s is readable by others; chmod 600 %s", path, path);
+	n = read(fd, buf, sizeof buf - 1);
+	if (n < 0)
+		err(EXIT_FATAL, "%s", path);
+	close(fd);
+	if (n > KEY_MAX)
+		errx(EXIT_FATAL, "%s: too long for an API key", path);
+	buf[n] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	if (n > 0 && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	if ((key = strdup(buf)) == NULL)
+		err(EXIT_FATAL, NULL);
+	explicit_bzero(buf, sizeof buf);
+	return key;
+}
+
+static char *
+find_key(void)
+{
+	const char *file = opt.key_file ? opt.key_file : getenv("RUNNINGHUB_API_KEY_FILE");
+	const char *env = getenv("RUNNINGHUB_API_KEY");
+	char *key;
+	size_t i;
+
+	if (file != NULL && *file != '\0')
+		key = read_key_file(file);
+	else if (env != NULL && *env != '\0')
+		key = strdup(env);
+	else
+		errx(EXIT_FATAL, "no API key: set RUNNINGHUB_API_KEY, or put the key in a "
+		    "file and use --api-key-file FILE (or RUNNINGHUB_API_KEY_FILE)");
+	if (key == NULL)
+		err(EXIT_FATAL, NULL);
+	if (*key == '\0')
+		errx(EXIT_FATAL, "%s: the API key is empty", file);
+	for (i = 0; key[i]; i++)
+		if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f)
+			errx(EXIT_FATAL, "the API key contains control characters");
+	if (i > KEY_MAX)
+		errx(EXIT_FATAL, "the API key is too long");
+	return key;
+}
+
+/* Loopback hosts are the only ones that may see the key over plain http. */
+static int
+is_loopback(const char *host)
+{
+	unsigned char a[16];
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) == 1)
+		return memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+	return 0;
+}
+
+/* Checks the API root and makes the status URL from it. */
+static void
+make_status_url(const char *base)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	size_t n = strlen(base);
+
+	while (n > 0 && base[n - 1] == '/')
+		n--;
+	if (u == NULL || asprintf(&status_url, "%.*s" STATUS_PATH, (int)n, base) < 0)
+		err(EXIT_FATAL, NULL);
+	if (curl_url_set(u, CURLUPART_URL, status_url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+		warnx("--base-url: '%s' is not a URL", base);
+		usage();
+	}
+	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+		warnx("--base-url: '%s': only http and https are allowed", base);
+		usage();
+	}
+	if (host[0] == '[') {
+		memmove(host, host + 1, strlen(host));
+		host[strcspn(host, "]")] = '\0';
+	}
+	if (strcmp(scheme, "http") == 0 && !is_loopback(host) && !opt.insecure_http)
+		errx(EXIT_FATAL, "refusing to send the API key over plain http to %s: "
+		    "use https (or --insecure-http)", host);
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+}
+
+static void
+setup_transfers(const char *key)
+{
+	char *auth;
+	int i;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		errx(EXIT_FATAL, "cannot initialise libcurl");
+	if (make_body_prefix(key) < 0 || asprintf(&auth, "Authorization: Bearer %s", key) < 0)
+		err(EXIT_FATAL, NULL);
+	headers = curl_slist_append(headers, "Content-Type: application/json");
+	headers = curl_slist_append(headers, "Accept: application/json");
+	headers = curl_slist_append(headers, "Expect:");
+	headers = curl_slist_append(headers, auth);
+	explicit_bzero(auth, strlen(auth));
+	free(auth);
+	if (headers == NULL || (multi = curl_multi_init()) == NULL)
+		errx(EXIT_FATAL, "cannot initialise libcurl");
+	curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)opt.jobs);
+	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)opt.jobs);
+	for (i = 0; i < opt.jobs; i++)
+		if (job_init(&jobs[i]) < 0)
+			errx(EXIT_FATAL, "cannot initialise libcurl");
+}
+
+static void
+teardown(void)
+{
+	unsigned long s;
+	int i;
+
+	for (i = 0; i < opt.jobs; i++)
+		job_free(&jobs[i]);
+	curl_multi_cleanup(multi);
+	curl_slist_free_all(headers);
+	curl_global_cleanup();
+	for (s = 0; s < ring.cap; s++)
+		free(ring.t[s].text);
+	free(ring.t);
+	free(src.in.buf);
+	free(body_prefix);
+	free(status_url);
+}
+
+enum {
+	OPT_BASE_URL = 256, OPT_SITE, OPT_KEY_FILE, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT,
+	OPT_CACERT, OPT_INSECURE_HTTP, OPT_RETRIES, OPT_RETRY_DELAY, OPT_RATE,
+	OPT_INTERVAL, OPT_DEADLINE, OPT_JSON, OPT_PROGRESS, OPT_NO_PROGRESS,
+};
+
+static const struct option longopts[] = {
+	{ "null", no_argument, NULL, '0' },
+	{ "append", no_argument, NULL, 'a' },
+	{ "api-key-file", required_argument, NULL, OPT_KEY_FILE },
+	{ "base-url", required_argument, NULL, OPT_BASE_URL },
+	{ "cacert", required_argument, NULL, OPT_CACERT },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "deadline", required_argument, NULL, OPT_DEADLINE },
+	{ "delimiter", required_argument, NULL, 'd' },
+	{ "field", required_argument, NULL, 'f' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "insecure-http", no_argument, NULL, OPT_INSECURE_HTTP },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "retries", required_argument, NULL, OPT_RETRIES },
+	{ "retry-delay", required_argument, NULL, OPT_RETRY_DELAY },
+	{ "site", required_argument, NULL, OPT_SITE },
+	{ "summary", no_argument, NULL, 's' },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
+	{ "wait", no_argument, NULL, 'w' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void
+parse_options(int argc, char *argv[])
+{
+	const char *base = getenv("RUNNINGHUB_BASE_URL");
+	int ch, deadline_set = 0, delim_set = 0;
+
+	if (base == NULL || *base == '\0')
+		base = SITE_CN;
+	opt.progress = 0;
+	while ((ch = getopt_long(argc, argv, "0ad:f:hj:sVvw", longopts, NULL)) != -1) {
+		switch (ch) {
+		case '0':
+			opt.sep = '\0';
+			break;
+		case 'a':
+			opt.append = 1;
+			break;
+		case 'd':
+			if (strlen(optarg) != 1) {
+				warnx("--delimiter: '%s' is not a single character", optarg);
+				usage();
+			}
+			opt.delim = optarg[0];
+			delim_set = 1;
+			break;
+		case 'f':
+			opt.field = count_arg("--field", optarg, 1, 1000000);
+			break;
+		case 'h':
+			help();
+			break;
+		case 'j':
+			opt.jobs = count_arg("--jobs", optarg, 1, JOBS_MAX);
+			break;
+		case 's':
+			opt.summary = 1;
+			break;
+		case 'V':
+			puts("rhq " RHQ_VERSION);
+			exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
+		case 'v':
+			opt.verbose = 1;
+			break;
+		case 'w':
+			opt.wait = 1;
+			break;
+		case OPT_BASE_URL:
+			base = optarg;
+			break;
+		case OPT_SITE:
+			if (strcmp(optarg, "cn") == 0)
+				base = SITE_CN;
+			else if (strcmp(optarg, "ai") == 0)
+				base = SITE_AI;
+			else {
+				warnx("--site: '%s' is neither cn nor ai", optarg);
+				usage();
+			}
+			break;
+		case OPT_KEY_FILE:
+			opt.key_file = optarg;
+			break;
+		case OPT_TIMEOUT:
+			opt.timeout = seconds_arg("--timeout", optarg, 0.001, 86400);
+			break;
+		case OPT_CONNECT_TIMEOUT:
+			opt.connect_timeout = seconds_arg("--connect-timeout", optarg, 0.001,
+			    86400);
+			break;
+		case OPT_CACERT:
+			opt.cacert = optarg;
+			break;
+		case OPT_INSECURE_HTTP:
+			opt.insecure_http = 1;
+			break;
+		case OPT_RETRIES:
+			opt.retries = count_arg("--retries", optarg, 0, 100);
+			break;
+		case OPT_RETRY_DELAY:
+			opt.retry_delay = seconds_arg("--retry-delay", optarg, 0, 3600);
+			break;
+		case OPT_RATE:
+			opt.rate = seconds_arg("--rate", optarg, 0.001, 1e6);
+			break;
+		case OPT_INTERVAL:
+			opt.interval = seconds_arg("--interval", optarg, 0.01, 86400);
+			break;
+		case OPT_DEADLINE:
+			opt.deadline = seconds_arg("--deadline", optarg, 0.001, 1e7);
+			deadline_set = 1;
+			break;
+		case OPT_JSON:
+			opt.json = 1;
+			break;
+		case OPT_PROGRESS:
+			opt.progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			opt.progress = -1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (deadline_set && !opt.wait) {
+		warnx("--deadline needs --wait");
+		usage();
+	}
+	if (delim_set && opt.field == 0) {
+		warnx("--delimiter needs --field");
+		usage();
+	}
+	if (opt.delim == opt.sep) {
+		warnx("--delimiter cannot be the record separator");
+		usage();
+	}
+	opt.base_url = base;
+}
+
+#ifndef RHQ_NO_MAIN
+int
+main(int argc, char *argv[])
+{
+	struct sigaction sa;
+	struct stat st;
+	char *key;
+	int status;
+
+	/* Messages, getopt's included, name the program the same however it was run. */
+	program_invocation_short_name = argv[0] = "rhq";
+	parse_options(argc, argv);
+	argc -= optind;
+	argv += optind;
+
+	make_status_url(opt.base_url);
+	key = find_key();
+	setup_transfers(key);
+	explicit_bzero(key, strlen(key));
+	free(key);
+
+	src.argv = argv;
+	src.argc = argc;
+	src.from_stdin = argc == 0;
+	src.what = opt.sep == '\n' ? "line" : "item";
+	src.in.fd = STDIN_FILENO;
+	src.in.sep = opt.sep;
+	if ((src.in.buf = malloc(INBUF_SIZE)) == NULL)
+		err(EXIT_FATAL, NULL);
+	ring.cap = opt.jobs;
+	if ((ring.t = calloc(ring.cap, sizeof *ring.t)) == NULL)
+		err(EXIT_FATAL, NULL);
+	stdout_is_pipe = fstat(STDOUT_FILENO, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+	prog.on = opt.progress > 0 || (opt.progress == 0 && isatty(STDERR_FILENO));
+	srandom(getpid() ^ time(NULL));
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	status = run();
+	teardown();
+	if (status < 0) {
+		/* Die of the signal that stopped us, so the shell sees it. */
+		signal(got_signal, SIG_DFL);
+		raise(got_signal);
+		status = 128 + got_signal;
+	}
+	return status;
+}
+#endif
