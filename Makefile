@@ -71,6 +71,40 @@ check-valgrind: rhq tests/check_rhq
 	    --errors-for-leak-kinds=definite,indirect,possible" \
 	    CK_RUN_SUITE=system tests/check_rhq
 
+# libFuzzer targets for the reply parser and the input reader, run from the
+# committed seeds for FUZZ_SECONDS each; new corpus entries go to tests/tmp.
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+tests/fuzz_reply: tests/fuzz_reply.c rhq.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ tests/fuzz_reply.c \
+	    $(CURL_LIBS) -lm
+
+tests/fuzz_input: tests/fuzz_input.c rhq.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ tests/fuzz_input.c \
+	    $(CURL_LIBS) -lm
+
+fuzz: tests/fuzz_reply tests/fuzz_input
+	mkdir -p tests/tmp/reply tests/tmp/input
+	tests/fuzz_reply -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+	    -artifact_prefix=tests/tmp/ tests/tmp/reply tests/corpus/reply
+	tests/fuzz_input -max_total_time=$(FUZZ_SECONDS) -max_len=300000 \
+	    -artifact_prefix=tests/tmp/ tests/tmp/input tests/corpus/input
+
+# Static checks of rhq.c.
+CPPCHECK_FLAGS = --enable=warning,style,performance,portability --std=c11 \
+	--error-exitcode=1 --inline-suppr --quiet --suppress=missingIncludeSystem --suppress=variableScope
+# Left out: checks that flag every memcpy and snprintf, _GNU_SOURCE, the
+# int-to-char narrowing that byte-level code does on purpose, and padding.
+TIDY_CHECKS = bugprone-*,cert-*,clang-analyzer-*,misc-*,performance-*,portability-*,\
+-bugprone-easily-swappable-parameters,-cert-err33-c,-misc-include-cleaner,\
+-clang-analyzer-security.insecureAPI.*,-clang-analyzer-optin.performance.Padding,\
+-bugprone-reserved-identifier,-cert-dcl37-c,-cert-dcl51-cpp,-bugprone-narrowing-conversions
+
+lint:
+	cppcheck $(CPPCHECK_FLAGS) rhq.c
+	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' rhq.c -- \
+	    -std=c11 $(CURL_CFLAGS)
+
 demo: rhq tests/standin
 	sh tests/demo.sh
 
@@ -105,4 +139,4 @@ clean:
 	rm -rf tests/tmp
 
 .PHONY: all check check-unit check-asan check-valgrind demo deps deps-dev deps-bench \
-	install uninstall clean
+	fuzz lint bench install uninstall clean

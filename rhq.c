@@ -49,8 +49,8 @@
 #define STATE_MAX	32		/* characters in a state word */
 #define MSG_MAX		256		/* bytes of an API message we keep */
 #define SHOW_MAX	256		/* bytes of a bad line we echo back */
-#define RECORD_MAX	(64 * 1024)	/* longest input record */
-#define REPLY_MAX	(64 * 1024)	/* largest reply body we read */
+#define RECORD_MAX	((size_t)64 * 1024)	/* longest input record */
+#define REPLY_MAX	((size_t)64 * 1024)	/* largest reply body we read */
 #define KEY_MAX		4096		/* longest API key */
 #define JOBS_MAX	64
 #define BACKOFF_CAP	30.0		/* seconds */
@@ -365,12 +365,13 @@ make_body_prefix(const char *key)
 static size_t
 build_body(char *dst, const char *id)
 {
-	size_t n = strlen(id);
+	size_t n = strlen(id), len = body_prefix_len + n + sizeof BODY_SUFFIX - 1;
 
 	memcpy(dst, body_prefix, body_prefix_len);
 	memcpy(dst + body_prefix_len, id, n);
-	memcpy(dst + body_prefix_len + n, BODY_SUFFIX, sizeof BODY_SUFFIX);
-	return body_prefix_len + n + sizeof BODY_SUFFIX - 1;
+	memcpy(dst + body_prefix_len + n, BODY_SUFFIX, sizeof BODY_SUFFIX - 1);
+	dst[len] = '\0';
+	return len;
 }
 
 /* ---------------------------------------------------------------- reply */
@@ -725,6 +726,7 @@ output_failed(void)
 	/* A reader that went away is not worth a message: end as filters do. */
 	if (errno == EPIPE) {
 		raise(SIGPIPE);
+		/* Still here: SIGPIPE is ignored.  cppcheck-suppress unreachableCode */
 		_exit(EXIT_FATAL);
 	}
 	progress_erase();
@@ -784,9 +786,11 @@ put_record(const char *p, size_t n)
 static void
 put_json_string(const char *key, const char *s, size_t n)
 {
-	char buf[6 * SHOW_MAX + 1], *big = NULL, *b = buf;
+	char buf[6 * SHOW_MAX + 1], *big = NULL, *b;
 
-	if (n > SHOW_MAX && (b = big = malloc(6 * n + 1)) == NULL)
+	if (n <= SHOW_MAX)
+		b = buf;
+	else if ((b = big = malloc(6 * n + 1)) == NULL)
 		err(EXIT_FATAL, NULL);
 	json_escape(b, s, n);
 	printf(",\"%s\":\"%s\"", key, b);
@@ -1207,7 +1211,7 @@ finish_request(struct job *j, CURLcode rc)
 	}
 	t->has_code = 0;
 	if (j->too_big) {
-		fail_task(t, "reply larger than %d KiB", REPLY_MAX / 1024);
+		fail_task(t, "reply larger than %zu KiB", REPLY_MAX / 1024);
 	} else if (rc != CURLE_OK) {
 		what = j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc);
 		if (transient_curl(rc))
@@ -1988,6 +1992,7 @@ main(int argc, char *argv[])
 		/* Die of the signal that stopped us, so the shell sees it. */
 		signal(got_signal, SIG_DFL);
 		raise(got_signal);
+		/* cppcheck-suppress unreachableCode */
 		status = 128 + got_signal;
 	}
 	return status;

@@ -1,0 +1,456 @@
+/*
+ * The tests of rhq: unit tests of its pure parts (this file includes rhq.c
+ * to reach its static functions), then system tests in the other files that
+ * run the real binary against the libmicrohttpd stand-in.
+ */
+#define RHQ_NO_MAIN
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "../rhq.c"
+
+#include <stdlib.h>
+
+#include "suites.h"
+
+struct standin *srv;
+const char rhq_version[] = RHQ_VERSION;
+
+static void
+server_setup(void)
+{
+	srv = standin_start(0, 0);
+	ck_assert_ptr_nonnull(srv);
+	snprintf(harness_base_url, sizeof harness_base_url, "http://127.0.0.1:%u",
+	    standin_port(srv));
+}
+
+static void
+server_teardown(void)
+{
+	standin_stop(srv);
+	srv = NULL;
+}
+
+TCase *
+server_tcase(const char *name)
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, server_setup, server_teardown);
+	tcase_set_timeout(tc, harness_timeout() * 2);
+	return tc;
+}
+
+/* ---------------------------------------------------------- ID validation */
+
+START_TEST(ids_valid)
+{
+	ck_assert(valid_task_id("1", 1));
+	ck_assert(valid_task_id("1904152026220003329", 19));
+	ck_assert(valid_task_id("00000000000000000000000000000001", 32));
+	ck_assert(valid_task_id("007", 3));
+}
+END_TEST
+
+START_TEST(ids_invalid)
+{
+	ck_assert(!valid_task_id("", 0));
+	ck_assert(!valid_task_id("0", 1));
+	ck_assert(!valid_task_id("0000", 4));
+	ck_assert(!valid_task_id("000000000000000000000000000000001", 33));
+	ck_assert(!valid_task_id("12a4", 4));
+	ck_assert(!valid_task_id("12 4", 4));
+	ck_assert(!valid_task_id("-12", 3));
+	ck_assert(!valid_task_id("+12", 3));
+	ck_assert(!valid_task_id("1\0002", 3));
+	ck_assert(!valid_task_id("\xd9\xa1", 2));	/* ARABIC-INDIC DIGIT ONE */
+}
+END_TEST
+
+static enum item
+item(const char *line, char id[ID_MAX + 1], char *shown)
+{
+	const char *s;
+	size_t n;
+	enum item k = parse_item(line, strlen(line), 0, id, &s, &n);
+
+	memcpy(shown, s, n);
+	shown[n] = '\0';
+	return k;
+}
+
+START_TEST(items_trim_and_skip)
+{
+	char id[ID_MAX + 1], shown[512];
+
+	ck_assert_int_eq(item("  123 \r", id, shown), ITEM_ID);
+	ck_assert_str_eq(id, "123");
+	ck_assert_int_eq(item("\t\r", id, shown), ITEM_SKIP);
+	ck_assert_int_eq(item("", id, shown), ITEM_SKIP);
+	ck_assert_int_eq(item("  # a comment", id, shown), ITEM_SKIP);
+	ck_assert_int_eq(item("12 34", id, shown), ITEM_INVALID);
+	ck_assert_str_eq(shown, "12 34");
+}
+END_TEST
+
+START_TEST(items_fields)
+{
+	char id[ID_MAX + 1], shown[512];
+
+	opt.field = 2;
+	ck_assert_int_eq(item("job\t 42 \tx", id, shown), ITEM_ID);
+	ck_assert_str_eq(id, "42");
+	ck_assert_int_eq(item("job", id, shown), ITEM_NO_FIELD);
+	ck_assert_int_eq(item("\t7\r", id, shown), ITEM_ID);
+	ck_assert_str_eq(id, "7");
+	ck_assert_int_eq(item("a\tb", id, shown), ITEM_INVALID);
+	ck_assert_str_eq(shown, "b");
+	opt.delim = ',';
+	opt.field = 3;
+	ck_assert_int_eq(item("a,b,99", id, shown), ITEM_ID);
+	ck_assert_str_eq(id, "99");
+	ck_assert_int_eq(item("a,b", id, shown), ITEM_NO_FIELD);
+}
+END_TEST
+
+/* ----------------------------------------------------------- input reader */
+
+START_TEST(reader_records)
+{
+	int fds[2];
+	struct input in = { 0 };
+	struct record r;
+	const char data[] = "1\n\n22\r\nlast";
+
+	ck_assert_int_eq(pipe(fds), 0);
+	ck_assert_int_eq(write(fds[1], data, sizeof data - 1), sizeof data - 1);
+	close(fds[1]);
+	in.fd = fds[0];
+	in.sep = '\n';
+	in.buf = malloc(INBUF_SIZE);
+	ck_assert_int_eq(input_next(&in, &r), 0);
+	ck_assert_int_eq(input_fill(&in), 1);
+	ck_assert_int_eq(input_next(&in, &r), 1);
+	ck_assert(r.len == 1 && r.n == 1 && r.p[0] == '1');
+	ck_assert_int_eq(input_next(&in, &r), 1);
+	ck_assert(r.len == 0 && r.n == 2);
+	ck_assert_int_eq(input_next(&in, &r), 1);
+	ck_assert(r.len == 3 && r.n == 3 && memcmp(r.p, "22\r", 3) == 0);
+	ck_assert_int_eq(input_next(&in, &r), 0);	/* "last" may go on */
+	ck_assert_int_eq(input_fill(&in), 1);		/* EOF */
+	ck_assert_int_eq(input_next(&in, &r), 1);
+	ck_assert(r.len == 4 && r.n == 4 && !r.too_long);
+	ck_assert_int_eq(input_next(&in, &r), -1);
+	free(in.buf);
+	close(fds[0]);
+}
+END_TEST
+
+START_TEST(reader_long_line_bounded)
+{
+	FILE *f = tmpfile();
+	struct input in = { 0 };
+	struct record r;
+	size_t i, big = 3 * RECORD_MAX + 5;
+	int got = 0, r1;
+
+	for (i = 0; i < big; i++)
+		fputc('7', f);
+	fputs("\n42\n", f);
+	fflush(f);
+	rewind(f);
+	in.fd = fileno(f);
+	in.sep = '\n';
+	in.buf = malloc(INBUF_SIZE);
+	/* Bounded: the loop reads a file of known size. */
+	for (i = 0; i < 100; i++) {
+		r1 = input_next(&in, &r);
+		if (r1 < 0)
+			break;
+		if (r1 == 0) {
+			ck_assert_int_eq(input_fill(&in), 1);
+			continue;
+		}
+		if (got == 0) {
+			ck_assert(r.too_long);
+			ck_assert_uint_eq(r.len, SHOW_MAX);
+			ck_assert_uint_eq(r.n, 1);
+		} else {
+			ck_assert(!r.too_long);
+			ck_assert(r.len == 2 && memcmp(r.p, "42", 2) == 0 && r.n == 2);
+		}
+		got++;
+	}
+	ck_assert_int_eq(got, 2);
+	free(in.buf);
+	fclose(f);
+}
+END_TEST
+
+/* ------------------------------------------------------------ escaping */
+
+START_TEST(tsv_escaping)
+{
+	char out[64];
+
+	tsv_escape(out, "a\tb\nc\rd\\e", 9);
+	ck_assert_str_eq(out, "a\\tb\\nc\\rd\\\\e");
+	tsv_escape(out, "x\0y", 3);
+	ck_assert_str_eq(out, "x\\0y");
+}
+END_TEST
+
+START_TEST(json_escaping)
+{
+	char out[128];
+
+	json_escape(out, "a\"b\\c\n\x01", 7);
+	ck_assert_str_eq(out, "a\\\"b\\\\c\\n\\u0001");
+	json_escape(out, "\xe4\xbd\xa0", 3);		/* valid UTF-8 stays */
+	ck_assert_str_eq(out, "\xe4\xbd\xa0");
+	json_escape(out, "a\xff" "b", 3);		/* an invalid byte */
+	ck_assert_str_eq(out, "a\xef\xbf\xbd" "b");
+	json_escape(out, "\xed\xa0\x80", 3);		/* an encoded surrogate */
+	ck_assert_str_eq(out, "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	json_escape(out, "\xc0\xaf", 2);		/* overlong '/' */
+	ck_assert_str_eq(out, "\xef\xbf\xbd\xef\xbf\xbd");
+}
+END_TEST
+
+/* ------------------------------------------------------------ the body */
+
+START_TEST(body_bytes)
+{
+	char body[256];
+	size_t n;
+
+	ck_assert_int_eq(make_body_prefix("k\"e\\y"), 0);
+	n = build_body(body, "1904152026220003329");
+	ck_assert_str_eq(body, "{\"apiKey\":\"k\\\"e\\\\y\",\"taskId\":\"1904152026220003329\"}");
+	ck_assert_uint_eq(n, strlen(body));
+	free(body_prefix);
+}
+END_TEST
+
+/* ----------------------------------------------------------- the reply */
+
+static enum verdict
+verdict_of(const char *json, char *state, struct reply *r)
+{
+	const char *why;
+
+	ck_assert_int_eq(parse_reply(json, strlen(json), r), 0);
+	return judge_reply(r, state, &why);
+}
+
+START_TEST(reply_plain)
+{
+	struct reply r;
+	char state[STATE_MAX + 1];
+
+	ck_assert_int_eq(verdict_of("{\"code\":0,\"msg\":\"success\",\"data\":\"RUNNING\"}",
+	    state, &r), V_STATE);
+	ck_assert_str_eq(state, "RUNNING");
+	ck_assert_str_eq(r.msg, "success");
+}
+END_TEST
+
+START_TEST(reply_tricky_json)
+{
+	struct reply r;
+	char state[STATE_MAX + 1];
+	const char *js = " {\n \"data\" : \"SUCCESS\" ,\"extra\":{\"code\":5,\"data\":\"QUEUED\","
+	    "\"list\":[1,{\"msg\":\"x\"},[\"code\"]]},\"msg\":\"\\u6210\\u529f\",\"code\" : 0 }\n";
+
+	ck_assert_int_eq(verdict_of(js, state, &r), V_STATE);
+	ck_assert_str_eq(state, "SUCCESS");
+	ck_assert_str_eq(r.msg, "\xe6\x88\x90\xe5\x8a\x9f");
+	ck_assert_int_eq(r.code, 0);
+}
+END_TEST
+
+START_TEST(reply_escapes)
+{
+	struct reply r;
+	char state[STATE_MAX + 1];
+	const char *js;
+
+	/* An escaped state word decodes to the word itself. */
+	ck_assert_int_eq(verdict_of("{\"code\":0,\"data\":\"\\u0051UEUED\"}", state, &r),
+	    V_STATE);
+	ck_assert_str_eq(state, "QUEUED");
+	/* A surrogate pair: U+1F600. */
+	js = "{\"code\":1,\"msg\":\"\\ud83d\\ude00\"}";
+	ck_assert_int_eq(parse_reply(js, strlen(js), &r), 0);
+	ck_assert_str_eq(r.msg, "\xf0\x9f\x98\x80");
+	/* A lone surrogate becomes U+FFFD. */
+	js = "{\"code\":1,\"msg\":\"\\ud83d!\"}";
+	ck_assert_int_eq(parse_reply(js, strlen(js), &r), 0);
+	ck_assert_str_eq(r.msg, "\xef\xbf\xbd!");
+}
+END_TEST
+
+START_TEST(reply_states)
+{
+	struct reply r;
+	char state[STATE_MAX + 1];
+
+	ck_assert_int_eq(verdict_of("{\"code\":0,\"data\":\"CANCEL\"}", state, &r), V_STATE);
+	ck_assert_str_eq(state, "CANCEL");
+	ck_assert_int_eq(verdict_of("{\"code\":0,\"data\":null}", state, &r), V_ERROR);
+	ck_assert_int_eq(verdict_of("{\"code\":0,\"data\":\"success\"}", state, &r), V_ERROR);
+	ck_assert_int_eq(verdict_of("{\"code\":0,\"data\":\"RUN\\tNING\"}", state, &r), V_ERROR);
+	ck_assert_int_eq(verdict_of("{\"code\":0,\"data\":\"A23456789012345678901234567890123\"}",
+	    state, &r), V_ERROR);
+	ck_assert_int_eq(verdict_of("{\"code\":0,\"data\":\"A2345678901234567890123456789012\"}",
+	    state, &r), V_STATE);
+	ck_assert_int_eq(verdict_of("{\"code\":0,\"data\":7}", state, &r), V_ERROR);
+	ck_assert_int_eq(verdict_of("{\"code\":0}", state, &r), V_ERROR);
+}
+END_TEST
+
+START_TEST(reply_codes)
+{
+	struct reply r;
+	char state[STATE_MAX + 1];
+
+	ck_assert_int_eq(verdict_of("{\"code\":807,\"msg\":\"APIKEY_TASK_NOT_FOUND\",\"data\":null}",
+	    state, &r), V_NOT_FOUND);
+	ck_assert_int_eq(verdict_of("{\"code\":423,\"data\":null}", state, &r), V_NOT_FOUND);
+	ck_assert_int_eq(verdict_of("{\"code\":1004,\"data\":null}", state, &r), V_NOT_FOUND);
+	ck_assert_int_eq(verdict_of("{\"code\":802,\"data\":null}", state, &r), V_FATAL);
+	ck_assert_int_eq(verdict_of("{\"code\":806,\"data\":null}", state, &r), V_FATAL);
+	ck_assert_int_eq(verdict_of("{\"code\":1002,\"data\":null}", state, &r), V_FATAL);
+	ck_assert_int_eq(verdict_of("{\"code\":421,\"data\":null}", state, &r), V_RETRY);
+	ck_assert_int_eq(verdict_of("{\"code\":301,\"data\":null}", state, &r), V_ERROR);
+	ck_assert_int_eq(verdict_of("{\"code\":804,\"data\":null}", state, &r), V_STATE);
+	ck_assert_str_eq(state, "RUNNING");
+	ck_assert_int_eq(verdict_of("{\"code\":-1,\"data\":null}", state, &r), V_ERROR);
+}
+END_TEST
+
+START_TEST(reply_unparseable)
+{
+	static const char *bad[] = {
+		"", "   ", "null", "[1,2]", "\"code\"", "{", "{\"code\":0,\"data\":\"SUCC",
+		"{\"code\":\"0\",\"data\":\"SUCCESS\"}", "{\"code\":0.5}", "{\"code\":1e3}",
+		"{\"msg\":\"no code\"}", "{\"code\":0} trailing", "{\"code\":0}{\"code\":1}",
+		"{\"code\":0,\"msg\":\"bad \\x escape\"}", "{\"code\":99999999999999999999999}",
+		"<html><body>502 Bad Gateway</body></html>", "{code:0}",
+	};
+	struct reply r;
+	size_t i;
+
+	for (i = 0; i < NELEM(bad); i++)
+		ck_assert_msg(parse_reply(bad[i], strlen(bad[i]), &r) < 0, "parsed: %s", bad[i]);
+}
+END_TEST
+
+START_TEST(reply_many_tokens)
+{
+	/* More tokens than the parser's first array holds. */
+	char js[8192];
+	size_t n = 0;
+	int i;
+
+	n += sprintf(js + n, "{\"list\":[");
+	for (i = 0; i < 1000; i++)
+		n += sprintf(js + n, "%s%d", i ? "," : "", i);
+	n += sprintf(js + n, "],\"code\":0,\"data\":\"FAILED\"}");
+	{
+		struct reply r;
+		char state[STATE_MAX + 1];
+
+		ck_assert_int_eq(verdict_of(js, state, &r), V_STATE);
+		ck_assert_str_eq(state, "FAILED");
+	}
+}
+END_TEST
+
+START_TEST(reply_long_msg_cut)
+{
+	char js[2048], *p = js;
+	struct reply r;
+	int i;
+
+	p += sprintf(p, "{\"code\":9,\"msg\":\"");
+	for (i = 0; i < 300; i++)
+		p += sprintf(p, "\\u4efb");		/* three bytes each */
+	sprintf(p, "\"}");
+	ck_assert_int_eq(parse_reply(js, strlen(js), &r), 0);
+	ck_assert_uint_eq(strlen(r.msg), 255);	/* 85 whole characters */
+}
+END_TEST
+
+START_TEST(backoff_bounds)
+{
+	int i;
+	double d;
+
+	opt.retry_delay = 1;
+	for (i = 0; i < 200; i++) {
+		d = backoff(1);
+		ck_assert(d >= 0.5 && d <= 1.0);
+		d = backoff(3);
+		ck_assert(d >= 2.0 && d <= 4.0);
+		d = backoff(20);
+		ck_assert(d >= 15.0 && d <= 30.0);
+	}
+}
+END_TEST
+
+START_TEST(loopback_hosts)
+{
+	ck_assert(is_loopback("127.0.0.1"));
+	ck_assert(is_loopback("127.1.2.3"));
+	ck_assert(is_loopback("localhost"));
+	ck_assert(is_loopback("::1"));
+	ck_assert(!is_loopback("128.0.0.1"));
+	ck_assert(!is_loopback("www.runninghub.cn"));
+	ck_assert(!is_loopback("localhost.example.com"));
+	ck_assert(!is_loopback("::2"));
+}
+END_TEST
+
+Suite *
+unit_suite(void)
+{
+	Suite *s = suite_create("unit");
+	TCase *tc = tcase_create("pure");
+
+	tcase_add_test(tc, ids_valid);
+	tcase_add_test(tc, ids_invalid);
+	tcase_add_test(tc, items_trim_and_skip);
+	tcase_add_test(tc, items_fields);
+	tcase_add_test(tc, reader_records);
+	tcase_add_test(tc, reader_long_line_bounded);
+	tcase_add_test(tc, tsv_escaping);
+	tcase_add_test(tc, json_escaping);
+	tcase_add_test(tc, body_bytes);
+	tcase_add_test(tc, reply_plain);
+	tcase_add_test(tc, reply_tricky_json);
+	tcase_add_test(tc, reply_escapes);
+	tcase_add_test(tc, reply_states);
+	tcase_add_test(tc, reply_codes);
+	tcase_add_test(tc, reply_unparseable);
+	tcase_add_test(tc, reply_many_tokens);
+	tcase_add_test(tc, reply_long_msg_cut);
+	tcase_add_test(tc, backoff_bounds);
+	tcase_add_test(tc, loopback_hosts);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(unit_suite());
+	int failed;
+
+	srunner_add_suite(sr, system_suite());
+	srunner_add_suite(sr, faults_suite());
+	srunner_add_suite(sr, workflow_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

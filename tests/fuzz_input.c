@@ -1,0 +1,53 @@
+/*
+ * libFuzzer target: the input side.  The first byte picks the options (-0,
+ * -f, -d); the rest is the input.  Every record must be bounded, classified,
+ * and escapable for a row without overflowing.
+ */
+#define RHQ_NO_MAIN
+#pragma GCC diagnostic ignored "-Wunused-function"
+#include "../rhq.c"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char tsv[2 * SHOW_MAX + 1], json[6 * RECORD_MAX + 1];
+	struct input in = { 0 };
+	struct record rec;
+	char id[ID_MAX + 1];
+	const char *shown;
+	size_t shownlen;
+	enum item kind;
+	int r, rounds;
+
+	if (size == 0 || size > INBUF_SIZE)
+		return 0;
+	opt.sep = data[0] & 1 ? '\0' : '\n';
+	opt.field = data[0] >> 1 & 3;
+	opt.delim = data[0] & 8 ? ',' : '\t';
+	in.sep = opt.sep;
+	in.eof = 1;
+	in.len = size - 1;
+	if ((in.buf = malloc(INBUF_SIZE)) == NULL)
+		return 0;
+	memcpy(in.buf, data + 1, size - 1);
+	for (rounds = 0; rounds < INBUF_SIZE + 1; rounds++) {
+		memset(&rec, 0, sizeof rec);
+		if ((r = input_next(&in, &rec)) != 1)
+			break;
+		if (rec.len > RECORD_MAX || (rec.too_long && rec.len != SHOW_MAX))
+			abort();
+		kind = parse_item(rec.p, rec.len, rec.too_long, id, &shown, &shownlen);
+		if (kind == ITEM_ID && !valid_task_id(id, strlen(id)))
+			abort();
+		if (kind != ITEM_SKIP && kind != ITEM_ID) {
+			tsv_escape(tsv, shown, shownlen < SHOW_MAX ? shownlen : SHOW_MAX);
+			json_escape(json, rec.p, rec.len);
+		}
+	}
+	if (r == 0)
+		abort();	/* at EOF the reader must never ask for more */
+	free(in.buf);
+	return 0;
+}
