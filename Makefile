@@ -14,7 +14,7 @@ override CFLAGS += -std=c11 -Wall -Wextra
 CURL_CFLAGS = $$($(PKG_CONFIG) --cflags libcurl)
 CURL_LIBS = $$($(PKG_CONFIG) --libs libcurl)
 TEST_CFLAGS = $$($(PKG_CONFIG) --cflags check libmicrohttpd libcurl)
-TEST_LIBS = $$($(PKG_CONFIG) --libs check libmicrohttpd libcurl)
+TEST_LIBS = $$($(PKG_CONFIG) --libs check libmicrohttpd libcurl) -pthread
 
 # What `make deps` installs: the libraries, and the tools `make check` uses.
 DEPS = libcurl4-openssl-dev libjsmn-dev check libmicrohttpd-dev pkg-config valgrind
@@ -63,7 +63,8 @@ check-unit: rhq tests/check_rhq
 	RHQ=./rhq tests/check_rhq
 
 check-asan: rhq-asan tests/check_rhq-asan
-	RHQ=./rhq-asan ASAN_OPTIONS=detect_leaks=1 tests/check_rhq-asan
+	RHQ=./rhq-asan RHQ_ASAN_OPTIONS=exitcode=99:detect_leaks=1 \
+	    RHQ_UBSAN_OPTIONS=exitcode=99:print_stacktrace=1 tests/check_rhq-asan
 
 check-valgrind: rhq tests/check_rhq
 	RHQ=./rhq RHQ_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full \

@@ -1266,6 +1266,7 @@ static struct {
 	int from_stdin;		/* reading stdin now */
 	int done;		/* no more records anywhere */
 	int ready;		/* stdin has bytes (or EOF) to read */
+	int starved;		/* the buffer holds no whole record: wait for stdin */
 	const char *what;	/* "line", "item" or "argument" */
 	struct input in;
 } src;
@@ -1334,14 +1335,14 @@ add_task(const struct record *rec, const char *what)
 	ring.live++;
 }
 
-/* Reads records while there is room, without ever blocking. */
-static void
+/* Reads records while there is room, without ever blocking; returns how many. */
+static int
 read_input(void)
 {
 	struct record rec;
-	int r;
+	int r, n = 0;
 
-	while (!src.done && room_for_task()) {
+	for (; !src.done && room_for_task(); n++) {
 		if (src.from_stdin) {
 			memset(&rec, 0, sizeof rec);
 			r = input_next(&src.in, &rec);
@@ -1350,22 +1351,26 @@ read_input(void)
 				continue;
 			}
 			if (r == 0) {
-				if (!src.ready)
-					return;
+				if (!src.ready) {
+					src.starved = 1;
+					return n;
+				}
 				src.ready = 0;
 				if (input_fill(&src.in) < 0)
 					err(EXIT_FATAL, "stdin");
+				n--;
 				continue;
 			}
 			src.from_stdin = 0;
 		}
 		if (src.argi >= src.argc) {
 			src.done = 1;
-			return;
+			return n;
 		}
 		if (strcmp(src.argv[src.argi], "-") == 0) {
 			src.argi++;
 			src.from_stdin = 1;
+			n--;
 			continue;
 		}
 		memset(&rec, 0, sizeof rec);
@@ -1378,14 +1383,16 @@ read_input(void)
 		}
 		add_task(&rec, "argument");
 	}
+	return n;
 }
 
-/* Writes every row that is due: in input order, or as tasks finish with --wait. */
-static void
+/* Writes every row that is due, in input order or (--wait) as tasks finish; returns how many. */
+static int
 write_rows(void)
 {
 	struct task *t;
 	unsigned long s;
+	int n = 0;
 
 	for (s = ring.head; s < ring.tail; s++) {
 		t = task_at(s);
@@ -1393,12 +1400,14 @@ write_rows(void)
 			put_row(t);
 			t->phase = T_GONE;
 			ring.live--;
+			n++;
 		} else if (!opt.wait && t->phase != T_GONE) {
 			break;
 		}
 	}
 	while (ring.head < ring.tail && task_at(ring.head)->phase == T_GONE)
 		ring.head++;
+	return n;
 }
 
 /* Starts requests for due tasks on idle jobs; returns the earliest future due time. */
@@ -1483,16 +1492,16 @@ run(void)
 	double tn, soonest, wait_s, end = INFINITY;
 	struct curl_waitfd wfd;
 	CURLMsg *m;
-	int running, left, gave_up = 0;
+	int running, left, moved, gave_up = 0;
 
 	prog.start = prog.last = now();
 	if (opt.deadline > 0)
 		end = prog.start + opt.deadline;
 	for (;;) {
-		read_input();
+		moved = read_input();
 		tn = now();
 		soonest = dispatch(tn);
-		write_rows();
+		moved += write_rows();
 		if (fatal_stop || got_signal)
 			break;
 		if (src.done && ring.live == 0)
@@ -1502,6 +1511,9 @@ run(void)
 			gave_up = 1;
 			break;
 		}
+		/* Rows written make room: take more records before sleeping. */
+		if (moved > 0 && !src.done && !src.starved && room_for_task())
+			continue;
 		progress_draw(tn);
 		flush_output();
 		check_reader();
@@ -1517,10 +1529,12 @@ run(void)
 		wfd.fd = STDIN_FILENO;
 		wfd.events = CURL_WAIT_POLLIN;
 		wfd.revents = 0;
-		if (!src.done && src.from_stdin && !src.ready && room_for_task()) {
+		if (!src.done && src.from_stdin && src.starved && room_for_task()) {
 			curl_multi_poll(multi, &wfd, 1, (int)(wait_s * 1000 + 0.999), NULL);
-			if (wfd.revents)
+			if (wfd.revents) {
 				src.ready = 1;
+				src.starved = 0;
+			}
 		} else if (requests_in_flight() > 0 || wait_s > 0) {
 			curl_multi_poll(multi, NULL, 0, (int)(wait_s * 1000 + 0.999), NULL);
 		}
@@ -1672,7 +1686,7 @@ static char *
 find_key(void)
 {
 	const char *file = opt.key_file ? opt.key_file : getenv("RUNNINGHUB_API_KEY_FILE");
-	const char *env = getenv("RUNNINGHUB_API_KEY");
+	const char *env = getenv("RUNNINGHUB_API_KEY"), *bad = NULL;
 	char *key;
 	size_t i;
 
@@ -1685,13 +1699,17 @@ find_key(void)
 		    "file and use --api-key-file FILE (or RUNNINGHUB_API_KEY_FILE)");
 	if (key == NULL)
 		err(EXIT_FATAL, NULL);
-	if (*key == '\0')
-		errx(EXIT_FATAL, "%s: the API key is empty", file);
-	for (i = 0; key[i]; i++)
+	for (i = 0; key[i] && bad == NULL; i++)
 		if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f)
-			errx(EXIT_FATAL, "the API key contains control characters");
-	if (i > KEY_MAX)
-		errx(EXIT_FATAL, "the API key is too long");
+			bad = "the API key contains control characters";
+	if (i == 0)
+		bad = "the API key is empty";
+	else if (i > KEY_MAX)
+		bad = "the API key is too long";
+	if (bad != NULL) {
+		free(key);
+		errx(EXIT_FATAL, "%s: %s", file && *file ? file : "RUNNINGHUB_API_KEY", bad);
+	}
 	return key;
 }
 

@@ -10,6 +10,7 @@ done
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
 	echo "deps: installing$missing"
 	export DEBIAN_FRONTEND=noninteractive
+	# shellcheck disable=SC2086 # one word per package
 	apt-get update -q && apt-get install -y -q --no-install-recommends $missing
 	exit
 fi

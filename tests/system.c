@@ -266,7 +266,13 @@ START_TEST(api_key_file_errors)
 
 	f = harness_file("ctl", "key\rwith\ncontrol\n", 0600);
 	rhq_run(&p, NULL, NOENV, ARGS("--api-key-file", f, "3"));
-	ck_assert_run(&p, 2, "", "rhq: the API key contains control characters\n");
+	snprintf(want, sizeof want, "rhq: %s: the API key contains control characters\n", f);
+	ck_assert_run(&p, 2, "", want);
+	proc_free(&p);
+
+	rhq_run(&p, NULL, ARGS("RUNNINGHUB_API_KEY=a\tb"), ARGS("3"));
+	ck_assert_run(&p, 2, "",
+	    "rhq: RUNNINGHUB_API_KEY: the API key contains control characters\n");
 	ck_assert_uint_eq(standin_requests(srv), 0);
 	proc_free(&p);
 }
