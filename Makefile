@@ -84,12 +84,20 @@ tests/fuzz_input: tests/fuzz_input.c rhq.c
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ tests/fuzz_input.c \
 	    $(CURL_LIBS) -lm
 
+# Each run's log goes to tests/tmp; its last lines are shown, all of it on a crash.
 fuzz: tests/fuzz_reply tests/fuzz_input
 	mkdir -p tests/tmp/reply tests/tmp/input
-	tests/fuzz_reply -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
-	    -artifact_prefix=tests/tmp/ tests/tmp/reply tests/corpus/reply
-	tests/fuzz_input -max_total_time=$(FUZZ_SECONDS) -max_len=300000 \
-	    -artifact_prefix=tests/tmp/ tests/tmp/input tests/corpus/input
+	@for t in reply input; do \
+		echo "fuzz: $$t parser for $(FUZZ_SECONDS) s"; \
+		max=4096; [ $$t = input ] && max=300000; \
+		if tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$$max \
+		    -artifact_prefix=tests/tmp/ tests/tmp/$$t tests/corpus/$$t \
+		    >tests/tmp/fuzz-$$t.log 2>&1; then \
+			tail -n 1 tests/tmp/fuzz-$$t.log; \
+		else \
+			cat tests/tmp/fuzz-$$t.log; exit 1; \
+		fi; \
+	done
 
 # Static checks of rhq.c.
 CPPCHECK_FLAGS = --enable=warning,style,performance,portability --std=c11 \

@@ -1450,15 +1450,22 @@ requests_in_flight(void)
 	return n;
 }
 
-/* Is the reader of our stdout gone?  Then there is no point in going on. */
+/*
+ * Is the reader of our stdout gone?  Then there is no point in going on, even
+ * while no row is ready to write.  Asked at most ten times a second.
+ */
 static int stdout_is_pipe;
 
 static void
-check_reader(void)
+check_reader(double tn)
 {
+	static double last;
 	struct pollfd p = { STDOUT_FILENO, 0, 0 };
 
-	if (stdout_is_pipe && poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))) {
+	if (!stdout_is_pipe || tn - last < 0.1)
+		return;
+	last = tn;
+	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))) {
 		errno = EPIPE;
 		output_failed();
 	}
@@ -1516,7 +1523,7 @@ run(void)
 			continue;
 		progress_draw(tn);
 		flush_output();
-		check_reader();
+		check_reader(tn);
 
 		/* Sleep until a socket, stdin, the next due task or a tick. */
 		wait_s = soonest - tn;
@@ -2000,6 +2007,7 @@ main(int argc, char *argv[])
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;	/* a write to a slow reader goes on */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
