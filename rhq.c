@@ -905,6 +905,7 @@ struct job {
 	unsigned long task;		/* sequence number of the task it serves */
 	int busy;
 	char *body;
+	size_t body_len;
 	char *reply;
 	size_t reply_len, reply_cap;
 	int too_big;
@@ -915,6 +916,7 @@ static CURLM *multi;
 static struct job jobs[JOBS_MAX];
 static struct curl_slist *headers;
 static char *status_url;
+static CURLU *status_curlu;
 
 /*
  * Tasks live in a ring indexed by sequence number.  Without --wait the ring
@@ -993,7 +995,7 @@ job_init(struct job *j)
 	j->reply = malloc(j->reply_cap);
 	if (j->body == NULL || j->reply == NULL)
 		return -1;
-	if (curl_easy_setopt(h, CURLOPT_URL, status_url) ||
+	if (curl_easy_setopt(h, CURLOPT_CURLU, status_curlu) ||
 	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers) ||
 	    curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->body) ||
 	    curl_easy_setopt(h, CURLOPT_USERAGENT, "rhq/" RHQ_VERSION) ||
@@ -1036,13 +1038,19 @@ start_request(struct job *j, unsigned long seq)
 {
 	struct task *t = task_at(seq);
 	double tn = now();
+	size_t len;
 
 	j->task = seq;
 	j->busy = 1;
 	j->reply_len = 0;
 	j->too_big = 0;
 	j->errbuf[0] = '\0';
-	curl_easy_setopt(j->h, CURLOPT_POSTFIELDSIZE, (long)build_body(j->body, t->id));
+	len = build_body(j->body, t->id);
+	if (len != j->body_len) {
+		/* IDs are mostly of one length: set the size only when it changes. */
+		j->body_len = len;
+		curl_easy_setopt(j->h, CURLOPT_POSTFIELDSIZE, (long)len);
+	}
 	t->phase = T_SENDING;
 	t->attempts++;
 	if (opt.rate > 0)
@@ -1735,7 +1743,11 @@ is_loopback(const char *host)
 	return 0;
 }
 
-/* Checks the API root and makes the status URL from it. */
+/*
+ * Checks the API root and makes the status URL from it, parsed once: the
+ * handles take it parsed (CURLOPT_CURLU), which spares libcurl a parse per
+ * request.
+ */
 static void
 make_status_url(const char *base)
 {
@@ -1766,7 +1778,7 @@ make_status_url(const char *base)
 		    "use https (or --insecure-http)", host);
 	curl_free(scheme);
 	curl_free(host);
-	curl_url_cleanup(u);
+	status_curlu = u;
 }
 
 static void
@@ -1812,6 +1824,7 @@ teardown(void)
 	free(src.in.buf);
 	free(body_prefix);
 	free(status_url);
+	curl_url_cleanup(status_curlu);
 }
 
 enum {
