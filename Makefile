@@ -21,7 +21,7 @@ DEPS = libcurl4-openssl-dev libjsmn-dev check libmicrohttpd-dev pkg-config valgr
 # What `make lint` and `make fuzz` need on top.
 DEV_DEPS = clang libclang-rt-14-dev cppcheck clang-tidy
 # What `make bench` needs on top.
-BENCH_DEPS = nginx-light wrk curl hyperfine openssl
+BENCH_DEPS = nginx-light wrk curl openssl time util-linux diffutils
 
 SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 FUZZ_SECONDS = 60
@@ -116,6 +116,10 @@ lint:
 
 demo: rhq tests/standin
 	sh tests/demo.sh
+
+# rhq against nginx, curl and wrk on loopback; the table goes to bench/out.
+bench: rhq tests/standin
+	sh bench/run.sh
 
 deps:
 	@sh tests/deps.sh $(DEPS)

@@ -1418,9 +1418,12 @@ write_rows(void)
 	return n;
 }
 
-/* Starts requests for due tasks on idle jobs; returns the earliest future due time. */
+/*
+ * Starts requests for due tasks on idle jobs; returns the earliest future due
+ * time, and in *started how many requests it started.
+ */
 static double
-dispatch(double tn)
+dispatch(double tn, int *started)
 {
 	double soonest = INFINITY;
 	unsigned long s;
@@ -1443,6 +1446,7 @@ dispatch(double tn)
 		if (i == opt.jobs)
 			break;
 		start_request(&jobs[i], s);
+		(*started)++;
 		tn = now();
 	}
 	return soonest;
@@ -1507,7 +1511,7 @@ run(void)
 	double tn, soonest, wait_s, end = INFINITY;
 	struct curl_waitfd wfd;
 	CURLMsg *m;
-	int running, left, moved, gave_up = 0;
+	int running, left, moved, started, gave_up = 0;
 
 	prog.start = prog.last = now();
 	if (opt.deadline > 0)
@@ -1515,7 +1519,8 @@ run(void)
 	for (;;) {
 		moved = read_input();
 		tn = now();
-		soonest = dispatch(tn);
+		started = 0;
+		soonest = dispatch(tn, &started);
 		moved += write_rows();
 		if (fatal_stop || got_signal)
 			break;
@@ -1550,7 +1555,8 @@ run(void)
 				src.ready = 1;
 				src.starved = 0;
 			}
-		} else if (requests_in_flight() > 0 || wait_s > 0) {
+		} else if (started == 0 && (requests_in_flight() > 0 || wait_s > 0)) {
+			/* (A new request needs no wait: libcurl sends it at once.) */
 			curl_multi_poll(multi, NULL, 0, (int)(wait_s * 1000 + 0.999), NULL);
 		}
 		curl_multi_perform(multi, &running);

@@ -1,0 +1,543 @@
+#!/bin/sh
+# bench/run.sh - rhq against its alternatives, all on loopback (issue 4).
+#
+#   make bench            (or, after `make rhq tests/standin`: sh bench/run.sh)
+#
+# Run from the repository root.  Needs nginx (nginx-light), wrk, curl,
+# openssl and GNU time: `make deps-bench`.  Starts, on 127.0.0.1 and free
+# ports, nginx (a fixed JSON reply over HTTP/1.1, and over HTTPS + HTTP/2
+# with a throw-away self-signed certificate) and the stand-in
+# (tests/standin) with a 20 ms delay per reply; everything lives in a
+# private temporary directory that is removed at the end, and every server
+# started here is stopped, also on ^C.
+#
+# Prints a Markdown report (meant to be pasted into the README as is) on
+# stdout and writes it to bench/out/results.md.  Progress goes to stderr.
+#
+# Environment (defaults in brackets):
+#   BENCH_N        IDs for rhq and curl -K against nginx          [20000]
+#   BENCH_N_LOOP   IDs for the one-curl-per-ID shell loop          [500]
+#   BENCH_SLOW_N   IDs against the 20 ms stand-in                  [200]
+#   BENCH_RSS_N    IDs for the large peak-RSS run                  [200000]
+#   BENCH_TLS_N    IDs over HTTPS + HTTP/2                         [2000]
+#   BENCH_RUNS     runs of each nginx measurement, the best kept    [3]
+#   BENCH_WRK_SECS seconds of each wrk run                         [5]
+#   BENCH_TIMEOUT  limit in seconds for any one measured command   [45]
+#   BENCH_CPU      CPU for nginx and the one-connection clients, or
+#                  "none" to let the scheduler place them           [0]
+#   RHQ, STANDIN   the programs under test [./rhq, tests/standin]
+set -eu
+
+N=${BENCH_N:-20000}
+N_LOOP=${BENCH_N_LOOP:-500}
+SLOW_N=${BENCH_SLOW_N:-200}
+RSS_N=${BENCH_RSS_N:-200000}
+TLS_N=${BENCH_TLS_N:-2000}
+RUNS=${BENCH_RUNS:-3}
+WRK_SECS=${BENCH_WRK_SECS:-5}
+LIMIT=${BENCH_TIMEOUT:-45}
+CPU=${BENCH_CPU:-0}
+RHQ=${RHQ:-./rhq}
+STANDIN=${STANDIN:-tests/standin}
+DELAY_MS=20
+FIRST_ID=1904152026220000000
+KEY=k
+OUTDIR=bench/out
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() {
+	printf 'bench: %s\n' "$*" >&2
+	exit 1
+}
+
+for v in "$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$RUNS" "$WRK_SECS" "$LIMIT"; do
+	case $v in
+	'' | *[!0-9]* | 0) die "BENCH_* values must be positive whole numbers (got '$v')" ;;
+	esac
+done
+
+# nginx lives in /usr/sbin, which is not on every user's PATH.
+NGINX=$(PATH="$PATH:/usr/sbin:/sbin" command -v nginx || true)
+TIME=/usr/bin/time
+missing=
+[ -n "$NGINX" ] || missing="$missing nginx-light"
+[ -x "$TIME" ] || missing="$missing time"
+for t in wrk curl openssl timeout awk seq od cmp; do
+	command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+done
+[ -z "$missing" ] || die "missing:$missing (make deps-bench installs them)"
+[ -x "$RHQ" ] || die "$RHQ not found: run 'make rhq' first"
+[ -x "$STANDIN" ] || die "$STANDIN not found: run 'make tests/standin' first"
+case $RHQ in /*) ;; *) RHQ=$(pwd)/$RHQ ;; esac
+case $STANDIN in /*) ;; *) STANDIN=$(pwd)/$STANDIN ;; esac
+
+# ------------------------------------------------------------ setup, cleanup
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rhq-bench.XXXXXX")
+ngx_pid=
+standin_pid=
+run_pid=
+
+# reap PID: waits for a child started here, with SIGKILL after 5 s.
+reap() {
+	(
+		sleep 5
+		kill -KILL "$1" 2>/dev/null
+	) >/dev/null 2>&1 &
+	_watchdog=$!
+	wait "$1" 2>/dev/null || true
+	kill "$_watchdog" 2>/dev/null || true
+	wait "$_watchdog" 2>/dev/null || true
+}
+
+# stop PID: SIGTERM to a server started here, then reap it.
+stop() {
+	kill -TERM "$1" 2>/dev/null || return 0
+	reap "$1"
+}
+
+cleanup() {
+	status=$?
+	trap - EXIT INT TERM
+	[ "$status" -eq 0 ] || log "stopped (exit status $status); cleaning up"
+	if [ -n "$run_pid" ]; then
+		# timeout passes SIGTERM on to the measured command; time then ends.
+		if [ -s "$tmp/run.pid" ] && kill -TERM "$(cat "$tmp/run.pid")" 2>/dev/null; then
+			reap "$run_pid"
+		else
+			stop "$run_pid"
+		fi
+	fi
+	[ -z "$ngx_pid" ] || stop "$ngx_pid"
+	[ -z "$standin_pid" ] || stop "$standin_pid"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# rhq reads the key from the environment; never a real one here.
+RUNNINGHUB_API_KEY=$KEY
+export RUNNINGHUB_API_KEY
+unset RUNNINGHUB_API_KEY_FILE RUNNINGHUB_BASE_URL
+
+# "$tmp/pin" COMMAND...: runs COMMAND on CPU $CPU.  nginx (one worker) and
+# every one-connection client run on that one CPU, so that a request costs
+# the client's and the server's CPU time and no wake-up across CPUs, which is
+# slow and erratic on virtual machines (it changes where the scheduler
+# happens to put the two); the -j and -c8 runs may use every CPU.
+if [ "$CPU" != none ] && command -v taskset >/dev/null 2>&1 &&
+	taskset -c "$CPU" true 2>/dev/null; then
+	printf '#!/bin/sh\nexec taskset -c %s "$@"\n' "$CPU" >"$tmp/pin"
+	placement="nginx's worker and the one-connection clients (rhq serial, curl, wrk -c1) share CPU $CPU (taskset); rhq -j and wrk -c8 may use every CPU"
+else
+	printf '#!/bin/sh\nexec "$@"\n' >"$tmp/pin"
+	placement="no CPU pinning"
+fi
+chmod +x "$tmp/pin"
+
+# ID lists: 1904152026220000001, ...
+ids() { seq $((FIRST_ID + 1)) $((FIRST_ID + $1)) >"$tmp/ids.$1"; }
+for n in 1 "$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N"; do
+	[ -f "$tmp/ids.$n" ] || ids "$n"
+done
+
+body() { printf '{"apiKey":"%s","taskId":"%s"}' "$KEY" "$1"; }
+
+# A self-signed certificate for 127.0.0.1 and localhost.
+mkdir -p "$tmp/nginx/tmp"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+	-days 2 -subj /CN=127.0.0.1 \
+	-addext 'subjectAltName=IP:127.0.0.1,DNS:localhost' \
+	-keyout "$tmp/nginx/key.pem" -out "$tmp/nginx/cert.pem" 2>"$tmp/openssl.log" ||
+	die "openssl failed: $(cat "$tmp/openssl.log")"
+CACERT=$tmp/nginx/cert.pem
+
+# nginx.conf for plain HTTP on port $1 and HTTPS + HTTP/2 on port $2.  Every
+# path is relative to the prefix ($tmp/nginx/).
+nginx_conf() {
+	cat <<EOF
+worker_processes 1;
+pid nginx.pid;
+error_log error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path tmp/body;
+    proxy_temp_path tmp/proxy;
+    fastcgi_temp_path tmp/fastcgi;
+    uwsgi_temp_path tmp/uwsgi;
+    scgi_temp_path tmp/scgi;
+    keepalive_requests 1000000;
+    keepalive_timeout 300s;
+    log_format conn '\$connection \$connection_requests \$server_protocol';
+    server {
+        listen 127.0.0.1:$1;
+        location = /task/openapi/status {
+            default_type application/json;
+            return 200 '{"code":0,"msg":"success","data":"SUCCESS"}';
+        }
+        location = /nginx_status { stub_status; }
+    }
+    server {
+        listen 127.0.0.1:$2 ssl http2;
+        ssl_certificate cert.pem;
+        ssl_certificate_key key.pem;
+        access_log tls_access.log conn;
+        location = /task/openapi/status {
+            default_type application/json;
+            return 200 '{"code":0,"msg":"success","data":"SUCCESS"}';
+        }
+    }
+}
+EOF
+}
+
+# Starts nginx in the foreground (our child) on two consecutive ports, trying
+# random high ports until it can bind both.  nginx writes its pid file only
+# after binding every port.
+start_nginx() {
+	tries=0
+	while [ $tries -lt 30 ]; do
+		tries=$((tries + 1))
+		r=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+		HTTP_PORT=$((20000 + r % 40000))
+		TLS_PORT=$((HTTP_PORT + 1))
+		nginx_conf "$HTTP_PORT" "$TLS_PORT" >"$tmp/nginx/nginx.conf"
+		: >"$tmp/nginx/error.log"
+		rm -f "$tmp/nginx/nginx.pid"
+		"$tmp/pin" "$NGINX" -p "$tmp/nginx/" -c nginx.conf -e error.log -g 'daemon off;' \
+			>"$tmp/nginx/start.log" 2>&1 &
+		ngx_pid=$!
+		i=0
+		while [ $i -lt 100 ] && kill -0 "$ngx_pid" 2>/dev/null &&
+			! grep -q 'in use' "$tmp/nginx/start.log" "$tmp/nginx/error.log"; do
+			if [ "$(cat "$tmp/nginx/nginx.pid" 2>/dev/null)" = "$ngx_pid" ] &&
+				curl -s -o /dev/null "http://127.0.0.1:$HTTP_PORT/nginx_status"; then
+				return 0
+			fi
+			sleep 0.05
+			i=$((i + 1))
+		done
+		stop "$ngx_pid"
+		ngx_pid=
+		grep -q 'in use' "$tmp/nginx/start.log" "$tmp/nginx/error.log" ||
+			die "nginx did not start: $(cat "$tmp/nginx/start.log" "$tmp/nginx/error.log")"
+	done
+	die "no free port pair for nginx after $tries tries"
+}
+
+start_standin() {
+	"$STANDIN" --delay-ms "$DELAY_MS" >"$tmp/standin.port" 2>"$tmp/standin.log" &
+	standin_pid=$!
+	i=0
+	while [ $i -lt 100 ] && [ ! -s "$tmp/standin.port" ]; do
+		kill -0 "$standin_pid" 2>/dev/null || die "stand-in failed: $(cat "$tmp/standin.log")"
+		sleep 0.05
+		i=$((i + 1))
+	done
+	SLOW_PORT=$(head -n 1 "$tmp/standin.port")
+	case $SLOW_PORT in '' | *[!0-9]*) die "stand-in printed no port" ;; esac
+}
+
+log "starting nginx and the stand-in"
+start_nginx
+start_standin
+HTTP=http://127.0.0.1:$HTTP_PORT
+TLS=https://127.0.0.1:$TLS_PORT
+SLOW=http://127.0.0.1:$SLOW_PORT
+API=/task/openapi/status
+
+curl -s -o /dev/null -X POST "$HTTP$API" || die "nginx does not answer on $HTTP"
+curl -s --cacert "$CACERT" --http2 -o /dev/null -X POST "$TLS$API" ||
+	die "nginx does not answer on $TLS"
+
+# ------------------------------------------------------------ measuring
+
+# TCP connections nginx has accepted so far (the query itself counts one).
+accepts() { curl -s "$HTTP/nginx_status" | awk 'NR == 3 { print $1 }'; }
+
+fmt() { awk -v x="$1" -v d="${2:-0}" 'BEGIN { printf "%.*f", d, x }'; }
+us_per() { awk -v c="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", c * 1e6 / n; else print "-" }'; }
+div() { awk -v a="$1" -v b="$2" -v d="${3:-2}" 'BEGIN { if (b > 0) printf "%.*f", d, a / b; else print "-" }'; }
+
+# run_once IN OUT ERR COMMAND...: runs COMMAND once under GNU time and a time
+# limit; sets r_rc, r_wall (s), r_cpu (user+sys, s), r_rss (KiB), r_ok (rows
+# or replies with a task state).
+run_once() {
+	_in=$1 _out=$2 _err=$3
+	shift 3
+	r_rc=0
+	_t0=$(date +%s%N)
+	# In the background, so that a signal to this script is handled at once;
+	# the small sh notes the pid of timeout, which on SIGTERM (or when the
+	# time is up) signals its whole process group: the command and its
+	# children.
+	rm -f "$tmp/run.pid"
+	# shellcheck disable=SC2016 # $$ is for the inner sh
+	"$TIME" -f '%U %S %M' -o "$tmp/time.txt" \
+		sh -c 'echo $$ >"$0" && exec timeout -k 5 "$@"' "$tmp/run.pid" "$LIMIT" "$@" \
+		<"$_in" >"$_out" 2>"$_err" &
+	run_pid=$!
+	wait "$run_pid" || r_rc=$?
+	run_pid=
+	_t1=$(date +%s%N)
+	r_wall=$(awk -v ns=$((_t1 - _t0)) 'BEGIN { printf "%.6f", ns / 1e9 }')
+	tail -n 1 "$tmp/time.txt" >"$tmp/time.last"
+	read -r _user _sys r_rss <"$tmp/time.last" || true
+	case $r_rss in '' | *[!0-9]*) die "no timing for: $* ($(cat "$tmp/time.txt" "$_err"))" ;; esac
+	r_cpu=$(awk -v u="$_user" -v s="$_sys" 'BEGIN { print u + s }')
+	r_ok=$(grep -cE 'QUEUED|RUNNING|FAILED|SUCCESS' "$_out" || true)
+}
+
+# measure NAME EXPECTED RUNS IN COMMAND...: the best of RUNS runs (fewer when
+# a run falls short).  Sets m_rate (answered per second), m_ok, m_cpu (s),
+# m_cpu_us (per answer), m_rss, m_conns (nginx side, plain HTTP only) and
+# m_note ("" or what went wrong); the output is left in $tmp/NAME.out, stderr
+# in $tmp/NAME.err.
+measure() {
+	_name=$1 _want=$2 _runs=$3 _in=$4
+	shift 4
+	m_rate=0 m_note=
+	_k=0
+	while [ $_k -lt "$_runs" ]; do
+		_k=$((_k + 1))
+		_a0=$(accepts)
+		run_once "$_in" "$tmp/$_name.out" "$tmp/$_name.err" "$@"
+		_a1=$(accepts)
+		_rate=$(div "$r_ok" "$r_wall" 1)
+		log "  $_name run $_k: $r_ok/$_want answered in $(fmt "$r_wall" 3) s = $_rate/s (exit $r_rc)"
+		if awk -v a="$_rate" -v b="$m_rate" 'BEGIN { exit !(a > b) }' || [ $_k -eq 1 ]; then
+			m_rate=$_rate m_ok=$r_ok m_cpu=$r_cpu m_rss=$r_rss
+			m_cpu_us=$(us_per "$r_cpu" "$r_ok")
+			m_conns=$((_a1 - _a0 - 1))
+		fi
+		m_note=
+		# rhq rows must come out in input order.
+		if head -n 1 "$tmp/$_name.out" | grep -q '	'; then
+			cut -f 1 "$tmp/$_name.out" >"$tmp/order.got"
+			head -n "$(wc -l <"$tmp/order.got")" "$_in" >"$tmp/order.want"
+			if ! cmp -s "$tmp/order.got" "$tmp/order.want"; then
+				m_note="rows NOT in input order"
+				[ "$r_ok" -eq "$_want" ] || m_note="$m_note; only $r_ok of $_want answered (exit $r_rc)"
+				break
+			fi
+		fi
+		if [ "$r_rc" -eq 124 ] || [ "$r_rc" -eq 137 ]; then
+			m_note="TIMED OUT after ${LIMIT} s with $r_ok of $_want answered"
+			break
+		elif [ "$r_ok" -ne "$_want" ]; then
+			m_note="only $r_ok of $_want answered (exit $r_rc)"
+			break
+		elif [ "$r_rc" -ne 0 ]; then
+			m_note="exit status $r_rc"
+			break
+		fi
+	done
+}
+
+# wrk_rate CONNS THREADS [PIN]: requests per second from wrk (the best of RUNS
+# runs), sending the same POST as rhq; sets m_rate, m_cpu_us and m_conns.
+wrk_rate() {
+	m_rate=0
+	_k=0
+	while [ $_k -lt "$RUNS" ]; do
+		_k=$((_k + 1))
+		_a0=$(accepts)
+		"$TIME" -f '%U %S' -o "$tmp/wrk.time" ${3:+"$3"} wrk -c"$1" -t"$2" -d"${WRK_SECS}s" -s "$tmp/post.lua" "$HTTP$API" >"$tmp/wrk.$1.out" 2>&1 ||
+			die "wrk failed: $(cat "$tmp/wrk.$1.out")"
+		_a1=$(accepts)
+		_rate=$(awk '/^Requests\/sec:/ { printf "%.1f", $2 }' "$tmp/wrk.$1.out")
+		_reqs=$(awk '/ requests in / { print $1 }' "$tmp/wrk.$1.out")
+		_cpu=$(tail -n 1 "$tmp/wrk.time" | awk '{ print $1 + $2 }')
+		log "  wrk -c$1 -t$2 run $_k: $_rate/s"
+		if awk -v a="$_rate" -v b="$m_rate" 'BEGIN { exit !(a > b) }'; then
+			m_rate=$_rate
+			m_cpu_us=$(us_per "$_cpu" "$_reqs")
+			# wrk's default setup probes the address with one extra connection.
+			m_conns=$((_a1 - _a0 - 2))
+		fi
+	done
+}
+
+cat >"$tmp/post.lua" <<EOF
+wrk.method = "POST"
+wrk.body = '$(body $((FIRST_ID + 1)))'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $KEY"
+EOF
+
+# curl -K: one block per ID, separated by "next" (curl resets the per-URL
+# options there and reuses the connection for the next URL).
+awk -v url="$HTTP$API" -v key="$KEY" '
+NR > 1 { print "next" }
+{
+	print "url = \"" url "\""
+	print "header = \"Content-Type: application/json\""
+	print "header = \"Authorization: Bearer " key "\""
+	print "data = \"{\\\"apiKey\\\":\\\"" key "\\\",\\\"taskId\\\":\\\"" $1 "\\\"}\""
+	print "write-out = \"\\n\""
+}' "$tmp/ids.$N" >"$tmp/curl.cfg"
+
+# The usual script today: one curl process per ID.
+cat >"$tmp/loop.sh" <<'EOF'
+while read -r id; do
+	curl -s -X POST -H 'Content-Type: application/json' \
+		-H "Authorization: Bearer $2" \
+		-d "{\"apiKey\":\"$2\",\"taskId\":\"$id\"}" "$1" || exit
+	echo
+done
+EOF
+
+# ------------------------------------------------------------ the runs
+
+# row CONFIG RATE RATIO NOTES: a line of the main table (CPU from m_cpu_us).
+row() { printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$m_cpu_us" "$4" >>"$tmp/table.md"; }
+conns() { if [ "$1" -eq 1 ]; then echo "1 connection"; else echo "$1 connections"; fi; }
+note() { if [ -n "$m_note" ]; then printf '%s; %s' "$1" "$m_note"; else printf '%s' "$1"; fi; }
+
+log "against nginx, plain HTTP ($HTTP)"
+measure serial "$N" "$RUNS" "$tmp/ids.$N" "$tmp/pin" "$RHQ" --base-url "$HTTP"
+serial=$m_rate serial_note=$m_note serial_conns=$m_conns
+cpu_line="CPU time of serial rhq: $(fmt "$m_cpu" 2) s user+sys for $m_ok IDs = $m_cpu_us µs per ID"
+row "rhq (serial, -j 1)" "$(fmt "$serial")" "1.00" "$(note "$N IDs, $(conns "$serial_conns")")"
+
+for j in 8 16; do
+	measure "j$j" "$N" "$RUNS" "$tmp/ids.$N" "$RHQ" -j "$j" --base-url "$HTTP"
+	row "rhq -j $j" "$(fmt "$m_rate")" "$(div "$serial" "$m_rate")" \
+		"$(note "$(div "$m_rate" "$serial") × serial; $N IDs, $(conns "$m_conns")")"
+done
+
+measure curlk "$N" "$RUNS" "$tmp/ids.1" "$tmp/pin" curl -s -K "$tmp/curl.cfg"
+curlk=$m_rate curlk_note=$m_note
+row "curl -K (one process, whole list)" "$(fmt "$curlk")" "$(div "$serial" "$curlk")" \
+	"$(note "$N IDs, $(conns "$m_conns")")"
+
+measure loop "$N_LOOP" 1 "$tmp/ids.$N_LOOP" "$tmp/pin" sh "$tmp/loop.sh" "$HTTP$API" "$KEY"
+loop=$m_rate loop_note=$m_note
+row "curl per ID (shell loop)" "$(fmt "$loop" 1)" "$(div "$serial" "$loop")" \
+	"$(note "$N_LOOP IDs, $(conns "$m_conns")")"
+
+wrk_rate 1 1 "$tmp/pin"
+wrk1=$m_rate
+row "wrk -c1 -t1 (ceiling, 1 connection)" "$(fmt "$wrk1")" "$(div "$serial" "$wrk1")" \
+	"${WRK_SECS} s, same request, $(conns "$m_conns")"
+wrk_rate 8 2
+wrk8=$m_rate
+row "wrk -c8 -t2 (ceiling, 8 connections)" "$(fmt "$wrk8")" "$(div "$serial" "$wrk8")" \
+	"${WRK_SECS} s, same request, $(conns "$m_conns")"
+
+log "against the stand-in with a ${DELAY_MS} ms delay ($SLOW)"
+measure slow1 "$SLOW_N" 1 "$tmp/ids.$SLOW_N" "$RHQ" --base-url "$SLOW"
+slow1=$m_rate slow1_note=$m_note slow1_cpu=$m_cpu_us
+measure slow16 "$SLOW_N" 1 "$tmp/ids.$SLOW_N" "$RHQ" -j 16 --base-url "$SLOW"
+slow16=$m_rate slow16_note=$m_note slow16_cpu=$m_cpu_us
+slow_ratio=$(div "$slow16" "$slow1")
+{
+	printf '| rhq (serial), %s ms server | %s | | %s | %s |\n' "$DELAY_MS" "$(fmt "$slow1" 1)" "$slow1_cpu" \
+		"$(m_note=$slow1_note note "$SLOW_N IDs")"
+	printf '| rhq -j 16, %s ms server | %s | | %s | %s |\n' "$DELAY_MS" "$(fmt "$slow16" 1)" "$slow16_cpu" \
+		"$(m_note=$slow16_note note "$slow_ratio × serial (16 is the limit); $SLOW_N IDs")"
+} >"$tmp/slow.md"
+
+log "peak RSS"
+measure rss1 1 1 "$tmp/ids.1" "$tmp/pin" "$RHQ" --base-url "$HTTP"
+rss1=$m_rss rss1_note=$m_note
+measure rssN "$RSS_N" 1 "$tmp/ids.$RSS_N" "$tmp/pin" "$RHQ" --base-url "$HTTP"
+rssN=$m_rss rssN_note=$m_note rssN_ok=$m_ok
+rss_diff=$((rssN - rss1))
+rss_line="Peak RSS of serial rhq: $rss1 KiB for 1 ID, $rssN KiB for $RSS_N IDs ($rssN_ok answered): difference $rss_diff KiB"
+[ -z "$rss1_note$rssN_note" ] || rss_line="$rss_line ($rss1_note$rssN_note)"
+
+log "HTTPS + HTTP/2 ($TLS)"
+# tls_run NAME JOBS: rhq -v over HTTPS; sets t_rate, t_conns (nginx's count of
+# distinct connections), t_new ("new connection" lines of -v), t_proto.
+tls_run() {
+	: >"$tmp/nginx/tls_access.log"
+	measure "$1" "$TLS_N" 1 "$tmp/ids.$TLS_N" "$RHQ" -v -j "$2" --cacert "$CACERT" --base-url "$TLS"
+	t_rate=$m_rate
+	t_conns=$(awk '{ print $1 }' "$tmp/nginx/tls_access.log" | sort -u | wc -l | tr -d ' ')
+	t_proto=$(awk '{ print $3 }' "$tmp/nginx/tls_access.log" | sort | uniq -c |
+		awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }')
+	t_new=$(grep -c 'new connection' "$tmp/$1.err" || true)
+	t_reused=$(grep -c 'reused connection' "$tmp/$1.err" || true)
+	printf '| rhq -v -j %s, HTTPS | %s | %s | %s | %s | %s |\n' "$2" "$(fmt "$t_rate")" \
+		"$t_conns" "$t_new new, $t_reused reused" "$t_proto" "$(note "$TLS_N IDs")" >>"$tmp/tls.md"
+}
+tls_run tls1 1
+tls_run tls16 16
+tls16_conns=$t_conns tls16_new=$t_new tls16_note=$m_note
+
+# ------------------------------------------------------------ the report
+
+join() { if [ -n "$1" ] && [ -n "$2" ]; then printf '%s; %s' "$1" "$2"; else printf '%s' "$1$2"; fi; }
+
+# target WHAT VALUE MIN [PROBLEMS]: one line of the list of targets; any
+# PROBLEMS (notes of the runs involved) make it a miss.
+target() {
+	if [ -z "${4:-}" ] && awk -v a="$2" -v b="$3" 'BEGIN { exit !(a >= b) }'; then
+		printf -- '- %s: **%s** (target ≥ %s): met\n' "$1" "$2" "$3"
+	else
+		printf -- '- %s: **%s** (target ≥ %s): **MISSED**%s\n' "$1" "$2" "$3" "${4:+ ($4)}"
+	fi
+}
+
+model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+{
+	echo "### Benchmark"
+	echo
+	printf 'Machine: %s CPUs (nproc), %s, Linux %s; %s, %s, %s, %s.\n' \
+		"$(nproc)" "${model:-unknown CPU}" "$(uname -r)" "$("$RHQ" --version)" \
+		"$(curl --version | awk 'NR == 1 { print $1, $2 }')" \
+		"$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" \
+		"$(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }')"
+	printf 'Command: %s (BENCH_N=%s BENCH_N_LOOP=%s BENCH_SLOW_N=%s BENCH_RSS_N=%s BENCH_TLS_N=%s BENCH_RUNS=%s), %s.\n' "\`make bench\`" \
+		"$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$RUNS" "$(date -u +%Y-%m-%d)"
+	echo
+	echo "Against nginx returning a fixed JSON reply on loopback (HTTP/1.1); every client sends"
+	echo "the same POST (JSON body, Bearer header). Best of $RUNS runs each; $placement."
+	echo "Connections are counted by nginx (stub_status accepts)."
+	echo
+	echo "| tool / config | IDs/s | rhq serial ÷ this | client CPU µs/ID | notes |"
+	echo "| --- | ---: | ---: | ---: | --- |"
+	cat "$tmp/table.md"
+	cat "$tmp/slow.md"
+	echo
+	echo "Over HTTPS + HTTP/2 (nginx, self-signed certificate, \`--cacert\`); connections as counted by nginx:"
+	echo
+	echo "| rhq config | IDs/s | TCP connections (nginx) | rhq -v | requests by protocol | notes |"
+	echo "| --- | ---: | ---: | --- | --- | --- |"
+	cat "$tmp/tls.md"
+	echo
+	echo "$rss_line"
+	echo
+	echo "$cpu_line"
+	echo
+	echo "Targets:"
+	echo
+	s_note=${serial_note:+rhq serial: $serial_note}
+	target "rhq serial ÷ wrk -c1" "$(div "$serial" "$wrk1")" 0.75 "$s_note"
+	target "rhq serial ÷ curl -K" "$(div "$serial" "$curlk")" 2 \
+		"$(join "$s_note" "${curlk_note:+curl -K: $curlk_note}")"
+	target "rhq serial ÷ curl loop" "$(div "$serial" "$loop" 1)" 50 \
+		"$(join "$s_note" "${loop_note:+curl loop: $loop_note}")"
+	target "rhq -j 16 ÷ serial, ${DELAY_MS} ms server" "$slow_ratio" 13 \
+		"$(join "${slow1_note:+serial: $slow1_note}" "${slow16_note:+-j 16: $slow16_note}")"
+	if [ "$rss_diff" -le 1024 ] && [ -z "$rssN_note" ]; then
+		printf -- '- peak RSS, %s IDs − 1 ID: **%s KiB** (target ≤ 1024 KiB): met\n' "$RSS_N" "$rss_diff"
+	else
+		printf -- '- peak RSS, %s IDs − 1 ID: **%s KiB** (target ≤ 1024 KiB): **MISSED**%s\n' "$RSS_N" "$rss_diff" \
+			"${rssN_note:+ ($rssN_note)}"
+	fi
+	if [ "$tls16_conns" -eq 1 ] && [ "$tls16_new" -eq 1 ] && [ -z "$tls16_note" ]; then
+		printf -- '- HTTPS + HTTP/2, -j 16, %s IDs: **%s connection** (target 1): met\n' "$TLS_N" "$tls16_conns"
+	else
+		printf -- '- HTTPS + HTTP/2, -j 16, %s IDs: **%s** (nginx), %s new (rhq -v) (target 1): **MISSED**%s\n' \
+			"$TLS_N" "$(conns "$tls16_conns")" "$tls16_new" "${tls16_note:+ ($tls16_note)}"
+	fi
+} >"$tmp/report.md"
+
+mkdir -p "$OUTDIR"
+cp "$tmp/report.md" "$OUTDIR/results.md"
+cat "$tmp/report.md"
+log "report written to $OUTDIR/results.md"
