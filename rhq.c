@@ -120,7 +120,6 @@ struct input {
 	int eof;
 	int skipping;		/* dropping the tail of an over-long record */
 	unsigned long n;	/* records started so far */
-	char sep;
 };
 
 #define INBUF_SIZE	(2 * RECORD_MAX)
@@ -132,7 +131,7 @@ struct record {
 	int too_long;
 };
 
-/* Reads once from the descriptor: 1 got bytes or EOF, 0 interrupted, -1 error. */
+/* Reads once from the descriptor (bytes, EOF or an interruption); -1 on error. */
 static int
 input_fill(struct input *in)
 {
@@ -149,7 +148,16 @@ input_fill(struct input *in)
 	if (r == 0)
 		in->eof = 1;
 	in->len += r;
-	return 1;
+	return 0;
+}
+
+/* A record longer than RECORD_MAX is shown by its head and is invalid. */
+static void
+cut_long_record(struct record *rec)
+{
+	rec->too_long = rec->len > RECORD_MAX;
+	if (rec->too_long)
+		rec->len = SHOW_MAX;
 }
 
 /* Takes the next record from the buffer: 1 got one, 0 need more bytes, -1 done. */
@@ -162,7 +170,7 @@ input_next(struct input *in, struct record *rec)
 	for (;;) {
 		start = in->buf + in->pos;
 		avail = in->len - in->pos;
-		end = memchr(start, in->sep, avail);
+		end = memchr(start, opt.sep, avail);
 		if (in->skipping) {
 			if (end == NULL) {
 				in->pos = in->len = 0;
@@ -185,11 +193,16 @@ input_next(struct input *in, struct record *rec)
 		}
 		rec->p = start;
 		rec->n = ++in->n;
-		rec->too_long = rec->len > RECORD_MAX;
-		if (rec->too_long)
-			rec->len = SHOW_MAX;
+		cut_long_record(rec);
 		return 1;
 	}
+}
+
+/* A record's length without the carriage return a CRLF file leaves at its end. */
+static size_t
+without_cr(const char *p, size_t len)
+{
+	return len > 0 && p[len - 1] == '\r' ? len - 1 : len;
 }
 
 static size_t
@@ -260,9 +273,7 @@ parse_item(const char *p, size_t len, int too_long, char id[ID_MAX + 1],
 	f = t;
 	flen = tlen;
 	if (opt.field > 0) {
-		if (len > 0 && p[len - 1] == '\r')
-			len--;
-		if (!record_field(p, len, opt.field, opt.delim, &f, &flen))
+		if (!record_field(p, without_cr(p, len), opt.field, opt.delim, &f, &flen))
 			return ITEM_NO_FIELD;
 		flen = trim(&f, flen);
 		*shown = f;
@@ -445,7 +456,11 @@ json_unescape(const char *s, size_t n, char *dst, size_t cap)
 	while (i < n) {
 		t = tmp;
 		if (s[i] != '\\') {
+			/* A raw multibyte character is copied whole, or not at all. */
 			*t++ = s[i++];
+			while (i < n && (s[i] & 0xc0) == 0x80 && (tmp[0] & 0xc0) == 0xc0 &&
+			    t < tmp + sizeof tmp)
+				*t++ = s[i++];
 		} else if (i + 1 >= n) {
 			return -1;
 		} else if (s[i + 1] != 'u') {
@@ -702,11 +717,12 @@ struct task {
 	enum { T_DUE, T_SENDING, T_DONE, T_GONE } phase;
 	char id[ID_MAX + 1];		/* empty for an invalid record */
 	char state[STATE_MAX + 1];	/* the row's state, or the last one known */
-	char *text;			/* the record (-a) or the bad text shown */
+	char *text;			/* the record (-a), or the bad text shown */
 	size_t text_len, text_cap;
-	int has_code;
+	size_t show_off, show_len;	/* an INVALID row shows text[show_off..] */
+	int has_code, has_msg;
 	long code;
-	char msg[MSG_MAX];
+	char *msg;			/* the API's msg, kept for --json */
 	int attempts;			/* tries of the current poll */
 	int polls;			/* answered polls, with --wait */
 	double due;			/* earliest time for the next request */
@@ -783,6 +799,7 @@ put_record(const char *p, size_t n)
 	}
 }
 
+/* Writes "key":"value" with the value escaped for JSON. */
 static void
 put_json_string(const char *key, const char *s, size_t n)
 {
@@ -793,7 +810,7 @@ put_json_string(const char *key, const char *s, size_t n)
 	else if ((b = big = malloc(6 * n + 1)) == NULL)
 		err(EXIT_FATAL, NULL);
 	json_escape(b, s, n);
-	printf(",\"%s\":\"%s\"", key, b);
+	printf("\"%s\":\"%s\"", key, b);
 	free(big);
 }
 
@@ -801,31 +818,34 @@ static void
 put_row(struct task *t)
 {
 	char shown[2 * SHOW_MAX + 1];
-	size_t n = t->text_len;
+	const char *bad = t->id[0] == '\0' ? t->text + t->show_off : NULL;
 
 	count_state(t->state);
 	if (opt.json) {
-		if (t->id[0] != '\0')
-			printf("{\"id\":\"%s\"", t->id);
-		else {
-			json_escape(shown, t->text, n < SHOW_MAX ? n : SHOW_MAX);
-			printf("{\"id\":\"%s\"", shown);
-		}
+		putchar('{');
+		if (bad != NULL)
+			put_json_string("id", bad, t->show_len);
+		else
+			printf("\"id\":\"%s\"", t->id);
 		printf(",\"state\":\"%s\"", t->state);
-		if (t->has_code) {
+		if (t->has_code)
 			printf(",\"code\":%ld", t->code);
+		if (t->has_msg) {
+			putchar(',');
 			put_json_string("msg", t->msg, strlen(t->msg));
 		}
-		if (opt.append)
-			put_json_string("record", t->text ? t->text : "", t->text_len);
+		if (opt.append) {
+			putchar(',');
+			put_json_string("record", t->text, t->text_len);
+		}
 		fputs("}\n", stdout);
 	} else if (opt.append) {
-		put_record(t->text ? t->text : "", t->text_len);
+		put_record(t->text, t->text_len);
 		printf("\t%s\n", t->state);
-	} else if (t->id[0] != '\0') {
+	} else if (bad == NULL) {
 		printf("%s\t%s\n", t->id, t->state);
 	} else {
-		tsv_escape(shown, t->text, n < SHOW_MAX ? n : SHOW_MAX);
+		tsv_escape(shown, bad, t->show_len);
 		printf("%s\t%s\n", shown, t->state);
 	}
 	if (ferror(stdout))
@@ -842,8 +862,8 @@ put_summary(void)
 	size_t len, j;
 	int i, first = 1;
 
-	len = snprintf(line, sizeof line, "%lu task%s:", tally.rows,
-	    tally.rows == 1 ? "" : "s");
+	len = snprintf(line, sizeof line, "%lu task%s%s", tally.rows,
+	    tally.rows == 1 ? "" : "s", tally.rows > 0 ? ":" : "");
 	/* The four API states and the row states first, then others as they came. */
 	for (j = 0; j <= NELEM(order); j++)
 		for (i = 0; i < tally.nstates; i++) {
@@ -902,7 +922,7 @@ progress_erase(void)
  */
 struct job {
 	CURL *h;
-	unsigned long task;		/* sequence number of the task it serves */
+	unsigned long seq;		/* the task it serves */
 	int busy;
 	char *body;
 	size_t body_len;
@@ -928,12 +948,51 @@ static struct {
 	struct task *t;
 	unsigned long cap, head, tail;	/* live tasks are [head, tail) */
 	unsigned long live;		/* tasks not yet written */
+	unsigned long done;		/* tasks whose row is ready */
 } ring;
+
+static void
+mark_done(struct task *t)
+{
+	t->phase = T_DONE;
+	ring.done++;
+}
 
 static struct task *
 task_at(unsigned long seq)
 {
 	return &ring.t[seq % ring.cap];
+}
+
+/* Copies n bytes to a buffer of the task's own, grown as needed and kept for reuse. */
+static void
+copy_into(char **buf, size_t *cap, const char *p, size_t n)
+{
+	char *b;
+
+	if (n + 1 > *cap) {
+		if ((b = realloc(*buf, n + 1)) == NULL)
+			err(EXIT_FATAL, NULL);
+		*buf = b;
+		*cap = n + 1;
+	}
+	memcpy(*buf, p, n);
+	(*buf)[n] = '\0';
+}
+
+static void
+set_text(struct task *t, const char *p, size_t n)
+{
+	copy_into(&t->text, &t->text_cap, p, n);
+	t->text_len = n;
+}
+
+static void
+set_msg(struct task *t, const char *msg)
+{
+	size_t cap = t->msg ? strlen(t->msg) + 1 : 0;
+
+	copy_into(&t->msg, &cap, msg, strlen(msg));
 }
 
 static int
@@ -1040,7 +1099,7 @@ start_request(struct job *j, unsigned long seq)
 	double tn = now();
 	size_t len;
 
-	j->task = seq;
+	j->seq = seq;
 	j->busy = 1;
 	j->reply_len = 0;
 	j->too_big = 0;
@@ -1053,8 +1112,17 @@ start_request(struct job *j, unsigned long seq)
 	}
 	t->phase = T_SENDING;
 	t->attempts++;
-	if (opt.rate > 0)
-		next_send = (next_send > tn ? next_send : tn) + 1 / opt.rate;
+	/*
+	 * Requests start on a schedule of slots 1/R apart, so waking a little
+	 * late does not lower the rate; at most one missed slot is made up.
+	 */
+	if (opt.rate > 0) {
+		if (next_send == 0)
+			next_send = tn;
+		else if (next_send < tn - 1 / opt.rate)
+			next_send = tn - 1 / opt.rate;
+		next_send += 1 / opt.rate;
+	}
 	if (curl_multi_add_handle(multi, j->h) != CURLM_OK)
 		errx(EXIT_FATAL, "cannot start a transfer");
 }
@@ -1144,7 +1212,7 @@ settle(struct task *t, const char *state)
 		t->phase = T_DUE;
 		return;
 	}
-	t->phase = T_DONE;
+	mark_done(t);
 }
 
 static void
@@ -1201,7 +1269,7 @@ fatal_reply(const struct task *t, const struct reply *r)
 static void
 finish_request(struct job *j, CURLcode rc)
 {
-	struct task *t = task_at(j->task);
+	struct task *t = task_at(j->seq);
 	struct reply r;
 	char state[STATE_MAX + 1], why[MSG_MAX + 64];
 	const char *what;
@@ -1217,7 +1285,7 @@ finish_request(struct job *j, CURLcode rc)
 		note("%s: HTTP %03ld, %.3f s, %s connection", t->id, http, usec / 1e6,
 		    conns > 0 ? "new" : "reused");
 	}
-	t->has_code = 0;
+	t->has_code = t->has_msg = 0;
 	if (j->too_big) {
 		fail_task(t, "reply larger than %zu KiB", REPLY_MAX / 1024);
 	} else if (rc != CURLE_OK) {
@@ -1240,7 +1308,9 @@ finish_request(struct job *j, CURLcode rc)
 	} else {
 		t->has_code = 1;
 		t->code = r.code;
-		snprintf(t->msg, sizeof t->msg, "%s", r.msg);
+		t->has_msg = opt.json && r.has_msg;
+		if (t->has_msg)
+			set_msg(t, r.msg);
 		switch (judge_reply(&r, state, &what)) {
 		case V_STATE:
 			settle(t, state);
@@ -1279,6 +1349,14 @@ static struct {
 	struct input in;
 } src;
 
+/* Is the ring full?  Without --wait that is the reorder window: stop reading. */
+static int
+ring_full(void)
+{
+	return !opt.wait && ring.tail - ring.head >= ring.cap;
+}
+
+/* Makes room for one more task if it can: with --wait the ring grows. */
 static int
 room_for_task(void)
 {
@@ -1287,48 +1365,31 @@ room_for_task(void)
 	return opt.wait && ring_grow() == 0;
 }
 
-static void
-set_text(struct task *t, const char *p, size_t n)
-{
-	char *b;
-
-	if (n + 1 > t->text_cap) {
-		if ((b = realloc(t->text, n + 1)) == NULL)
-			err(EXIT_FATAL, NULL);
-		t->text = b;
-		t->text_cap = n + 1;
-	}
-	memcpy(t->text, p, n);
-	t->text[n] = '\0';
-	t->text_len = n;
-}
-
-/* Turns one record into a task at the tail of the ring. */
-static void
+/* Turns one record into a task at the tail of the ring; returns 0 for a skipped one. */
+static int
 add_task(const struct record *rec, const char *what)
 {
 	struct task *t = task_at(ring.tail);
 	const char *shown;
-	size_t shownlen, len = rec->len;
+	size_t shownlen;
 	enum item kind;
 
 	kind = parse_item(rec->p, rec->len, rec->too_long, t->id, &shown, &shownlen);
 	if (kind == ITEM_SKIP)
-		return;
-	t->has_code = 0;
+		return 0;
+	t->has_code = t->has_msg = 0;
 	t->attempts = t->polls = 0;
 	t->due = 0;
-	strcpy(t->state, "UNKNOWN");
-	if (opt.append && !rec->too_long) {
-		if (len > 0 && rec->p[len - 1] == '\r')
-			len--;
-		set_text(t, rec->p, len);
-	} else if (kind != ITEM_ID) {
-		set_text(t, shown, shownlen < SHOW_MAX ? shownlen : SHOW_MAX);
-	} else {
-		t->text_len = 0;
-	}
 	t->phase = T_DUE;
+	strcpy(t->state, "UNKNOWN");
+	t->show_len = shownlen < SHOW_MAX ? shownlen : SHOW_MAX;
+	if (opt.append && !rec->too_long) {
+		set_text(t, rec->p, without_cr(rec->p, rec->len));
+		t->show_off = shown - rec->p;
+	} else if (kind != ITEM_ID) {
+		set_text(t, shown, t->show_len);
+		t->show_off = 0;
+	}
 	if (kind != ITEM_ID) {
 		t->id[0] = '\0';
 		if (kind == ITEM_NO_FIELD)
@@ -1337,61 +1398,53 @@ add_task(const struct record *rec, const char *what)
 			note("%s %lu: %s", what, rec->n, kind == ITEM_TOO_LONG ?
 			    "line too long" : "invalid task ID");
 		strcpy(t->state, "INVALID");
-		t->phase = T_DONE;
+		mark_done(t);
 	}
 	ring.tail++;
 	ring.live++;
+	return 1;
 }
 
-/* Reads records while there is room, without ever blocking; returns how many. */
+/* Reads records while there is room, without ever blocking; returns the tasks added. */
 static int
 read_input(void)
 {
 	struct record rec;
-	int r, n = 0;
+	int added = 0;
 
-	for (; !src.done && room_for_task(); n++) {
+	while (!src.done && room_for_task()) {
+		memset(&rec, 0, sizeof rec);
 		if (src.from_stdin) {
-			memset(&rec, 0, sizeof rec);
-			r = input_next(&src.in, &rec);
-			if (r == 1) {
-				add_task(&rec, src.what);
+			switch (input_next(&src.in, &rec)) {
+			case 1:
+				added += add_task(&rec, src.what);
 				continue;
-			}
-			if (r == 0) {
+			case 0:
 				if (!src.ready) {
 					src.starved = 1;
-					return n;
+					return added;
 				}
 				src.ready = 0;
 				if (input_fill(&src.in) < 0)
 					err(EXIT_FATAL, "stdin");
-				n--;
 				continue;
 			}
-			src.from_stdin = 0;
+			src.from_stdin = 0;	/* stdin is done: back to the arguments */
 		}
 		if (src.argi >= src.argc) {
 			src.done = 1;
-			return n;
-		}
-		if (strcmp(src.argv[src.argi], "-") == 0) {
+		} else if (strcmp(src.argv[src.argi], "-") == 0) {
 			src.argi++;
 			src.from_stdin = 1;
-			n--;
-			continue;
+		} else {
+			rec.p = src.argv[src.argi];
+			rec.len = strlen(rec.p);
+			rec.n = ++src.argi;
+			cut_long_record(&rec);
+			added += add_task(&rec, "argument");
 		}
-		memset(&rec, 0, sizeof rec);
-		rec.p = src.argv[src.argi];
-		rec.len = strlen(rec.p);
-		rec.n = ++src.argi;
-		if (rec.len > RECORD_MAX) {
-			rec.len = SHOW_MAX;
-			rec.too_long = 1;
-		}
-		add_task(&rec, "argument");
 	}
-	return n;
+	return added;
 }
 
 /* Writes every row that is due, in input order or (--wait) as tasks finish; returns how many. */
@@ -1402,12 +1455,13 @@ write_rows(void)
 	unsigned long s;
 	int n = 0;
 
-	for (s = ring.head; s < ring.tail; s++) {
+	for (s = ring.head; s < ring.tail && ring.done > 0; s++) {
 		t = task_at(s);
 		if (t->phase == T_DONE) {
 			put_row(t);
 			t->phase = T_GONE;
 			ring.live--;
+			ring.done--;
 			n++;
 		} else if (!opt.wait && t->phase != T_GONE) {
 			break;
@@ -1497,7 +1551,7 @@ give_up(void)
 		}
 	for (s = ring.head; s < ring.tail; s++)
 		if (task_at(s)->phase == T_DUE || task_at(s)->phase == T_SENDING) {
-			task_at(s)->phase = T_DONE;
+			mark_done(task_at(s));
 			n++;
 		}
 	write_rows();
@@ -1532,7 +1586,7 @@ run(void)
 			break;
 		}
 		/* Rows written make room: take more records before sleeping. */
-		if (moved > 0 && !src.done && !src.starved && room_for_task())
+		if (moved > 0 && !src.done && !src.starved && !ring_full())
 			continue;
 		progress_draw(tn);
 		flush_output();
@@ -1549,7 +1603,7 @@ run(void)
 		wfd.fd = STDIN_FILENO;
 		wfd.events = CURL_WAIT_POLLIN;
 		wfd.revents = 0;
-		if (!src.done && src.from_stdin && src.starved && room_for_task()) {
+		if (!src.done && src.from_stdin && src.starved && !ring_full()) {
 			curl_multi_poll(multi, &wfd, 1, (int)(wait_s * 1000 + 0.999), NULL);
 			if (wfd.revents) {
 				src.ready = 1;
@@ -1641,8 +1695,9 @@ help(void)
 	exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
 }
 
+/* A decimal number from the command line; what says what it counts. */
 static double
-seconds_arg(const char *name, const char *s, double min, double max)
+number_arg(const char *name, const char *s, double min, double max, const char *what)
 {
 	char *end;
 	double v;
@@ -1650,11 +1705,17 @@ seconds_arg(const char *name, const char *s, double min, double max)
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || *end != '\0' || errno || !isfinite(v) || v < min || v > max) {
-		warnx("%s: invalid value '%s' (a number of seconds from %g to %g)", name,
-		    s, min, max);
+		warnx("%s: invalid value '%s' (a number of %s from %g to %g)", name, s,
+		    what, min, max);
 		usage();
 	}
 	return v;
+}
+
+static double
+seconds_arg(const char *name, const char *s, double min, double max)
+{
+	return number_arg(name, s, min, max, "seconds");
 }
 
 static int
@@ -1824,8 +1885,10 @@ teardown(void)
 	curl_multi_cleanup(multi);
 	curl_slist_free_all(headers);
 	curl_global_cleanup();
-	for (s = 0; s < ring.cap; s++)
+	for (s = 0; s < ring.cap; s++) {
 		free(ring.t[s].text);
+		free(ring.t[s].msg);
+	}
 	free(ring.t);
 	free(src.in.buf);
 	free(body_prefix);
@@ -1876,7 +1939,6 @@ parse_options(int argc, char *argv[])
 
 	if (base == NULL || *base == '\0')
 		base = SITE_CN;
-	opt.progress = 0;
 	while ((ch = getopt_long(argc, argv, "0ad:f:hj:sVvw", longopts, NULL)) != -1) {
 		switch (ch) {
 		case '0':
@@ -1950,7 +2012,7 @@ parse_options(int argc, char *argv[])
 			opt.retry_delay = seconds_arg("--retry-delay", optarg, 0, 3600);
 			break;
 		case OPT_RATE:
-			opt.rate = seconds_arg("--rate", optarg, 0.001, 1e6);
+			opt.rate = number_arg("--rate", optarg, 0.001, 1e6, "requests a second");
 			break;
 		case OPT_INTERVAL:
 			opt.interval = seconds_arg("--interval", optarg, 0.01, 86400);
@@ -1991,13 +2053,27 @@ parse_options(int argc, char *argv[])
 int
 main(int argc, char *argv[])
 {
-	struct sigaction sa;
+	struct sigaction sa, old;
 	struct stat st;
 	char *key;
-	int status;
+	int status, fd, sigs[] = { SIGINT, SIGTERM };
+	size_t i;
 
 	/* Messages, getopt's included, name the program the same however it was run. */
 	program_invocation_short_name = argv[0] = "rhq";
+
+	/*
+	 * A closed standard descriptor would be taken by libcurl's own sockets
+	 * and rows written into them: treat a closed stdin as empty, refuse a
+	 * closed stdout.
+	 */
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+			if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+				_exit(EXIT_FATAL);
+			if (fd == STDOUT_FILENO)
+				errx(EXIT_FATAL, "stdout is closed");
+		}
 	parse_options(argc, argv);
 	argc -= optind;
 	argv += optind;
@@ -2013,7 +2089,6 @@ main(int argc, char *argv[])
 	src.from_stdin = argc == 0;
 	src.what = opt.sep == '\n' ? "line" : "item";
 	src.in.fd = STDIN_FILENO;
-	src.in.sep = opt.sep;
 	if ((src.in.buf = malloc(INBUF_SIZE)) == NULL)
 		err(EXIT_FATAL, NULL);
 	ring.cap = opt.jobs;
@@ -2024,12 +2099,19 @@ main(int argc, char *argv[])
 	prog.on = opt.progress > 0 || (opt.progress == 0 && isatty(STDERR_FILENO));
 	srandom(getpid() ^ time(NULL));
 
+	/*
+	 * The first SIGINT or SIGTERM asks for a clean stop; the handler goes
+	 * back to the default, so a second one ends rhq at once (say, while a
+	 * stalled reader keeps a row from being written).  A signal the caller
+	 * ignores stays ignored, as for any program run in the background.
+	 */
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART;	/* a write to a slow reader goes on */
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	for (i = 0; i < NELEM(sigs); i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
 
 	status = run();
 	teardown();

@@ -125,10 +125,9 @@ START_TEST(reader_records)
 	ck_assert_int_eq(write(fds[1], data, sizeof data - 1), sizeof data - 1);
 	close(fds[1]);
 	in.fd = fds[0];
-	in.sep = '\n';
 	in.buf = malloc(INBUF_SIZE);
 	ck_assert_int_eq(input_next(&in, &r), 0);
-	ck_assert_int_eq(input_fill(&in), 1);
+	ck_assert_int_eq(input_fill(&in), 0);
 	ck_assert_int_eq(input_next(&in, &r), 1);
 	ck_assert(r.len == 1 && r.n == 1 && r.p[0] == '1');
 	ck_assert_int_eq(input_next(&in, &r), 1);
@@ -136,7 +135,7 @@ START_TEST(reader_records)
 	ck_assert_int_eq(input_next(&in, &r), 1);
 	ck_assert(r.len == 3 && r.n == 3 && memcmp(r.p, "22\r", 3) == 0);
 	ck_assert_int_eq(input_next(&in, &r), 0);	/* "last" may go on */
-	ck_assert_int_eq(input_fill(&in), 1);		/* EOF */
+	ck_assert_int_eq(input_fill(&in), 0);		/* EOF */
 	ck_assert_int_eq(input_next(&in, &r), 1);
 	ck_assert(r.len == 4 && r.n == 4 && !r.too_long);
 	ck_assert_int_eq(input_next(&in, &r), -1);
@@ -159,7 +158,6 @@ START_TEST(reader_long_line_bounded)
 	fflush(f);
 	rewind(f);
 	in.fd = fileno(f);
-	in.sep = '\n';
 	in.buf = malloc(INBUF_SIZE);
 	/* Bounded: the loop reads a file of known size. */
 	for (i = 0; i < 100; i++) {
@@ -167,7 +165,7 @@ START_TEST(reader_long_line_bounded)
 		if (r1 < 0)
 			break;
 		if (r1 == 0) {
-			ck_assert_int_eq(input_fill(&in), 1);
+			ck_assert_int_eq(input_fill(&in), 0);
 			continue;
 		}
 		if (got == 0) {
@@ -381,6 +379,22 @@ START_TEST(reply_long_msg_cut)
 }
 END_TEST
 
+START_TEST(reply_raw_utf8_cut_whole)
+{
+	char js[512], *p = js;
+	struct reply r;
+	int i;
+
+	/* Raw (unescaped) three-byte characters: the cut must not split one. */
+	p += sprintf(p, "{\"code\":9,\"msg\":\"a");
+	for (i = 0; i < 100; i++)
+		p += sprintf(p, "\xe4\xbb\xbb");
+	sprintf(p, "\"}");
+	ck_assert_int_eq(parse_reply(js, strlen(js), &r), 0);
+	ck_assert_uint_eq(strlen(r.msg), 1 + 3 * 84);
+}
+END_TEST
+
 START_TEST(backoff_bounds)
 {
 	int i;
@@ -434,6 +448,7 @@ unit_suite(void)
 	tcase_add_test(tc, reply_unparseable);
 	tcase_add_test(tc, reply_many_tokens);
 	tcase_add_test(tc, reply_long_msg_cut);
+	tcase_add_test(tc, reply_raw_utf8_cut_whole);
 	tcase_add_test(tc, backoff_bounds);
 	tcase_add_test(tc, loopback_hosts);
 	suite_add_tcase(s, tc);

@@ -26,7 +26,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	opt.sep = data[0] & 1 ? '\0' : '\n';
 	opt.field = data[0] >> 1 & 3;
 	opt.delim = data[0] & 8 ? ',' : '\t';
-	in.sep = opt.sep;
 	in.eof = 1;
 	in.len = size - 1;
 	if ((in.buf = malloc(INBUF_SIZE)) == NULL)

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -584,6 +585,115 @@ START_TEST(plain_http_only_to_loopback)
 }
 END_TEST
 
+/* Runs rhq with one of its standard descriptors closed, or SIGINT ignored. */
+static int
+run_odd(int close_fd, int ignore_int, const char *const argv[], char *err, size_t size,
+    double kill_after)
+{
+	char url[300];
+	const char *rhq = getenv("RHQ") ? getenv("RHQ") : "./rhq";
+	char *args[16] = { (char *)rhq };
+	char *envp[] = { "RUNNINGHUB_API_KEY=testkey", url, NULL };
+	int fds[2], st, i;
+	size_t len = 0;
+	ssize_t n;
+	pid_t pid;
+
+	for (i = 0; argv[i] && i < 14; i++)
+		args[i + 1] = (char *)argv[i];
+	snprintf(url, sizeof url, "RUNNINGHUB_BASE_URL=%s", harness_base_url);
+	ck_assert_int_eq(pipe(fds), 0);
+	if ((pid = fork()) == 0) {
+		dup2(fds[1], 2);
+		close(fds[0]);
+		if (close_fd != 1)
+			dup2(open("/dev/null", O_WRONLY), 1);
+		if (close_fd >= 0)
+			close(close_fd);
+		if (ignore_int)
+			signal(SIGINT, SIG_IGN);
+		execve(rhq, args, envp);
+		_exit(127);
+	}
+	close(fds[1]);
+	if (kill_after > 0) {
+		usleep(kill_after * 1e6);
+		kill(pid, SIGINT);
+	}
+	while (len < size - 1 && (n = read(fds[0], err + len, size - 1 - len)) > 0)
+		len += n;
+	err[len] = '\0';
+	close(fds[0]);
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+START_TEST(closed_stdin_is_empty)
+{
+	char err[512];
+
+	ck_assert_int_eq(run_odd(0, 0, ARGS("-s"), err, sizeof err, 0), 0);
+	ck_assert_str_eq(err, "rhq: 0 tasks\n");
+}
+END_TEST
+
+START_TEST(closed_stdout_is_refused)
+{
+	char err[512];
+
+	ck_assert_int_eq(run_odd(1, 0, ARGS("3"), err, sizeof err, 0), 2);
+	ck_assert_str_eq(err, "rhq: stdout is closed\n");
+	ck_assert_uint_eq(standin_requests(srv), 0);
+}
+END_TEST
+
+START_TEST(ignored_sigint_stays_ignored)
+{
+	char err[512];
+
+	/* Interrupted 0.3 s in, it must go on to its deadline (exit 3). */
+	ck_assert_int_eq(run_odd(-1, 1, ARGS("--wait", "--interval", "0.05", "--deadline",
+	    "1", "9122"), err, sizeof err, 0.3), 3);
+	ck_assert_str_eq(err, "rhq: deadline reached with 1 task unfinished\n");
+}
+END_TEST
+
+START_TEST(json_rows_for_hostile_lines)
+{
+	char in[1024], want[4096], *w = want;
+	struct proc p;
+	int i;
+
+	/* Control bytes grow six-fold when escaped; invalid bytes become U+FFFD. */
+	for (i = 0; i < 100; i++)
+		memcpy(in + 3 * i, "ab\001", 3);
+	in[300] = '\n';
+	memset(in + 301, 0xff, 256);
+	strcpy(in + 557, "\n");
+	w += sprintf(w, "{\"id\":\"");
+	for (i = 0; i < 85; i++)
+		w += sprintf(w, "ab\\u0001");
+	w += sprintf(w, "a\",\"state\":\"INVALID\"}\n{\"id\":\"");
+	for (i = 0; i < 256; i++)
+		w += sprintf(w, "\xef\xbf\xbd");
+	sprintf(w, "\",\"state\":\"INVALID\"}\n");
+	rhq_run(&p, in, NOENV, ARGS("--json"));
+	ck_assert_run(&p, 1, want, "rhq: line 1: invalid task ID\nrhq: line 2: invalid task ID\n");
+	proc_free(&p);
+}
+END_TEST
+
+START_TEST(json_append_invalid_shows_field)
+{
+	struct proc p;
+
+	rhq_run(&p, "job4,abc,x\r\n", NOENV, ARGS("--json", "-a", "-f", "2", "-d", ","));
+	ck_assert_run(&p, 1, "{\"id\":\"abc\",\"state\":\"INVALID\",\"record\":\"job4,abc,x\"}\n",
+	    "rhq: line 1: invalid task ID\n");
+	proc_free(&p);
+}
+END_TEST
+
 /* Every long option in --help must be findable in the man page and completions. */
 START_TEST(options_documented)
 {
@@ -667,6 +777,11 @@ system_suite(void)
 	tcase_add_test(tc, failed_write_is_an_error);
 	tcase_add_test(tc, plain_http_only_to_loopback);
 	tcase_add_test(tc, options_documented);
+	tcase_add_test(tc, closed_stdin_is_empty);
+	tcase_add_test(tc, closed_stdout_is_refused);
+	tcase_add_test(tc, ignored_sigint_stays_ignored);
+	tcase_add_test(tc, json_rows_for_hostile_lines);
+	tcase_add_test(tc, json_append_invalid_shows_field);
 	suite_add_tcase(s, tc);
 	return s;
 }
