@@ -1859,8 +1859,6 @@ setup_transfers(const char *key)
 	if (make_body_prefix(key) < 0 || asprintf(&auth, "Authorization: Bearer %s", key) < 0)
 		err(EXIT_FATAL, NULL);
 	headers = curl_slist_append(headers, "Content-Type: application/json");
-	headers = curl_slist_append(headers, "Accept: application/json");
-	headers = curl_slist_append(headers, "Expect:");
 	headers = curl_slist_append(headers, auth);
 	explicit_bzero(auth, strlen(auth));
 	free(auth);
