@@ -1323,7 +1323,8 @@ finish_request(struct job *j, CURLcode rc)
 			break;
 		case V_RETRY:
 			sanitize(r.msg);
-			snprintf(why, sizeof why, "API error %ld (%s)", r.code, r.msg);
+			snprintf(why, sizeof why, "API error %ld (%s)", r.code,
+			    r.has_msg ? r.msg : "no message");
 			retry_or_fail(t, 0, why);
 			break;
 		case V_ERROR:
@@ -1738,7 +1739,7 @@ count_arg(const char *name, const char *s, long min, long max)
 static char *
 read_key_file(const char *path)
 {
-	char buf[KEY_MAX + 2], *key;
+	char buf[KEY_MAX + 3], *key;	/* the key, a CRLF, and one byte to see more */
 	struct stat st;
 	ssize_t n;
 	int fd;
@@ -1751,13 +1752,13 @@ read_key_file(const char *path)
 	if (n < 0)
 		err(EXIT_FATAL, "%s", path);
 	close(fd);
-	if (n > KEY_MAX)
-		errx(EXIT_FATAL, "%s: too long for an API key", path);
 	buf[n] = '\0';
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
 	if (n > 0 && buf[n - 1] == '\r')
 		buf[--n] = '\0';
+	if (n > KEY_MAX)
+		errx(EXIT_FATAL, "%s: too long for an API key", path);
 	if ((key = strdup(buf)) == NULL)
 		err(EXIT_FATAL, NULL);
 	explicit_bzero(buf, sizeof buf);

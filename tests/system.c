@@ -279,6 +279,28 @@ START_TEST(api_key_file_errors)
 }
 END_TEST
 
+START_TEST(api_key_file_size_limit)
+{
+	char key[4100], want[700];
+	const char *f;
+	struct proc p;
+
+	/* 4 KiB of key and its newline are fine; one byte more is not. */
+	memset(key, 'k', 4096);
+	strcpy(key + 4096, "\n");
+	f = harness_file("big", key, 0600);
+	rhq_run(&p, NULL, NOENV, ARGS("--api-key-file", f, "3"));
+	ck_assert_run(&p, 0, "3\tSUCCESS\n", "");
+	proc_free(&p);
+	strcpy(key + 4096, "k\n");
+	f = harness_file("bigger", key, 0600);
+	rhq_run(&p, NULL, NOENV, ARGS("--api-key-file", f, "3"));
+	snprintf(want, sizeof want, "rhq: %s: too long for an API key\n", f);
+	ck_assert_run(&p, 2, "", want);
+	proc_free(&p);
+}
+END_TEST
+
 START_TEST(no_key)
 {
 	struct proc p;
@@ -757,6 +779,7 @@ system_suite(void)
 	tcase_add_test(tc, api_key_file);
 	tcase_add_test(tc, api_key_file_readable_by_others_warns);
 	tcase_add_test(tc, api_key_file_errors);
+	tcase_add_test(tc, api_key_file_size_limit);
 	tcase_add_test(tc, no_key);
 	tcase_add_test(tc, usage_errors);
 	tcase_add_test(tc, decimal_timeouts_accepted);
