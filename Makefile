@@ -66,11 +66,14 @@ check-asan: rhq-asan tests/check_rhq-asan
 	RHQ=./rhq-asan RHQ_ASAN_OPTIONS=exitcode=99:detect_leaks=1 \
 	    RHQ_UBSAN_OPTIONS=exitcode=99:print_stacktrace=1 tests/check_rhq-asan
 
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full \
+	--show-leak-kinds=definite,indirect,possible \
+	--errors-for-leak-kinds=definite,indirect,possible
+
 check-valgrind: rhq tests/check_rhq
-	RHQ=./rhq RHQ_WRAPPER="valgrind -q --error-exitcode=99 --leak-check=full \
-	    --show-leak-kinds=definite,indirect,possible \
-	    --errors-for-leak-kinds=definite,indirect,possible" \
-	    CK_RUN_SUITE=system tests/check_rhq
+	for suite in system faults workflow; do \
+		RHQ=./rhq RHQ_WRAPPER="$(VALGRIND)" CK_RUN_SUITE=$$suite tests/check_rhq || exit 1; \
+	done
 
 # libFuzzer targets for the reply parser and the input reader, run from the
 # committed seeds for FUZZ_SECONDS each; new corpus entries go to tests/tmp.

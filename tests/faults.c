@@ -159,7 +159,7 @@ START_TEST(retry_after_is_honoured)
 	ck_assert_run(&p, 0, "9101\tSUCCESS\n", "");
 	ck_assert_uint_eq(standin_requests_for(srv, "9101"), 2);
 	ck_assert_msg(took >= 0.9, "retried after %.3f s despite Retry-After: 1", took);
-	ck_assert_msg(took < 10, "took %.3f s", took);
+	ck_assert_msg(took < slack(10), "took %.3f s", took);
 	proc_free(&p);
 }
 END_TEST
@@ -320,7 +320,7 @@ START_TEST(backoff_delays_are_waited)
 	ck_assert_run(&p, 1, "9105\tERROR\n", "rhq: 9105: HTTP 503\n");
 	ck_assert_uint_eq(standin_requests_for(srv, "9105"), 3);
 	ck_assert_msg(took >= 0.29, "3 attempts in %.3f s", took);
-	ck_assert_msg(took < 5, "took %.3f s", took);
+	ck_assert_msg(took < slack(5), "took %.3f s", took);
 	proc_free(&p);
 }
 END_TEST
@@ -336,7 +336,7 @@ START_TEST(slow_reply_times_out)
 	ck_assert_str_eq(p.out_buf, "9106\tERROR\n3\tSUCCESS\n");
 	assert_lines(p.err_buf, ARGS("rhq: 9106: Operation timed out after *"));
 	ck_assert_uint_eq(standin_requests_for(srv, "9106"), 2);
-	ck_assert_msg(took >= 0.9 && took < 2.9, "took %.3f s", took);
+	ck_assert_msg(took >= 0.9 && took < slack(2.9), "took %.3f s", took);
 	proc_free(&p);
 }
 END_TEST
@@ -563,7 +563,7 @@ START_TEST(huge_reply_is_cut_off)
 	took = now() - t0;
 	ck_assert_run(&p, 1, "9115\tERROR\n3\tSUCCESS\n", "rhq: 9115: reply larger than 64 KiB\n");
 	ck_assert_uint_eq(standin_requests_for(srv, "9115"), 1);
-	ck_assert_msg(took < 5, "took %.3f s", took);
+	ck_assert_msg(took < slack(5), "took %.3f s", took);
 	proc_free(&p);
 
 	/* Bounded memory: a 4 MiB reply costs no more than a small one (valgrind aside). */
@@ -822,7 +822,7 @@ assert_stops_on(int sig)
 	    128 + sig, p.err_buf);
 	ck_assert_str_eq(p.out_buf, "3\tSUCCESS\n5\tRUNNING\n");
 	assert_complete_rows(p.out_buf);
-	ck_assert_msg(took < 1.5, "ended %.3f s after the signal", took);
+	ck_assert_msg(took < slack(1.5), "ended %.3f s after the signal", took);
 	proc_free(&p);
 }
 
@@ -868,7 +868,7 @@ START_TEST(sigint_mid_run)
 	ck_assert_uint_lt(count_lines(p.out_buf), 50);
 	ck_assert_msg(strncmp(p.out_buf, want, strlen(p.out_buf)) == 0, "not a prefix: %s",
 	    p.out_buf);
-	ck_assert_msg(t0 < 1.5, "ended %.3f s after the signal", t0);
+	ck_assert_msg(t0 < slack(1.5), "ended %.3f s after the signal", t0);
 	proc_free(&p);
 }
 END_TEST
@@ -890,7 +890,7 @@ START_TEST(sigint_while_waiting_for_slow_reply)
 	ck_assert_msg(p.status == 130, "exit status %d, want 130; stderr: %s", p.status,
 	    p.err_buf);
 	ck_assert_str_eq(p.out_buf, "3\tSUCCESS\n");
-	ck_assert_msg(t0 < 1.5, "ended %.3f s after the signal", t0);
+	ck_assert_msg(t0 < slack(1.5), "ended %.3f s after the signal", t0);
 	ck_assert_uint_eq(standin_requests_for(srv, "5"), 0);
 	proc_free(&p);
 }
@@ -993,7 +993,7 @@ START_TEST(head_ends_it_quietly)
 	ck_assert_int_eq(st, 0);
 	ck_assert_str_eq(out, "1\tRUNNING\n");
 	ck_assert_str_eq(slurp_file(errfile), "");
-	ck_assert_msg(took < 5, "the pipeline took %.3f s", took);
+	ck_assert_msg(took < slack(5), "the pipeline took %.3f s", took);
 }
 END_TEST
 
@@ -1011,7 +1011,7 @@ START_TEST(head_ends_it_while_waiting_for_reply)
 	ck_assert_str_eq(out, "3\tSUCCESS\n");
 	ck_assert_str_eq(slurp_file(errfile), "");
 	/* The slow reply takes 3 s: rhq must not wait for it. */
-	ck_assert_msg(took < 2.5, "the pipeline took %.3f s", took);
+	ck_assert_msg(took < slack(2.5), "the pipeline took %.3f s", took);
 	ck_assert_uint_eq(standin_requests_for(srv, "5"), 0);
 }
 END_TEST
@@ -1032,7 +1032,7 @@ START_TEST(closed_stdout_noticed_while_waiting)
 	t0 = now() - t0;
 	proc_finish(&p, harness_timeout());
 	ck_assert_run(&p, 128 + SIGPIPE, "3\tSUCCESS\n", "");
-	ck_assert_msg(t0 < 2, "ended %.3f s after its reader", t0);
+	ck_assert_msg(t0 < slack(2), "ended %.3f s after its reader", t0);
 	proc_free(&p);
 
 	proc_start(&p, NOENV, ARGS("--timeout", "10", "3", "9106"));
@@ -1045,7 +1045,7 @@ START_TEST(closed_stdout_noticed_while_waiting)
 	t0 = now() - t0;
 	proc_finish(&p, harness_timeout());
 	ck_assert_run(&p, 128 + SIGPIPE, "3\tSUCCESS\n", "");
-	ck_assert_msg(t0 < 2, "ended %.3f s after its reader", t0);
+	ck_assert_msg(t0 < slack(2), "ended %.3f s after its reader", t0);
 	proc_free(&p);
 }
 END_TEST

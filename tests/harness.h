@@ -45,6 +45,9 @@ void proc_free(struct proc *p);
 void rhq_run(struct proc *p, const char *in, const char *const env[],
     const char *const argv[]);
 
+/* An upper time limit for a native run, widened when rhq runs under a wrapper. */
+double slack(double seconds);
+
 /* How many seconds a run may take before it counts as hung. */
 double harness_timeout(void);
 

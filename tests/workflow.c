@@ -26,15 +26,6 @@ mono(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Time limits are meant for a native run; a wrapper (valgrind) gets more. */
-static double
-slack(double seconds)
-{
-	const char *w = getenv("RHQ_WRAPPER");
-
-	return w && *w ? seconds * 20 : seconds;
-}
-
 /* Runs rhq with stdin of exactly `len` bytes (NULs allowed). */
 static void
 run_bytes(struct proc *p, const char *in, size_t len, const char *const argv[])
