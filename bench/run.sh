@@ -402,6 +402,16 @@ serial=$m_rate serial_note=$m_note serial_conns=$m_conns
 cpu_line="CPU time of serial rhq: $(fmt "$m_cpu" 2) s user+sys for $m_ok IDs = $m_cpu_us µs per ID"
 row "rhq (serial, -j 1)" "$(fmt "$serial")" "1.00" "$(note "$N IDs, $(conns "$serial_conns")")"
 
+# The libcurl floor: bench/floor.c does per ID only what any libcurl client
+# must (one reused handle, the same request, a row flushed per ID).
+# shellcheck disable=SC2046 # pkg-config's flags are separate words
+${CC:-cc} -O2 -o "$tmp/floor" bench/floor.c $(pkg-config --cflags --libs libcurl) ||
+	die "cannot build bench/floor.c"
+measure floor "$N" "$RUNS" "$tmp/ids.$N" "$tmp/pin" env RUNNINGHUB_API_KEY="$KEY" \
+	"$tmp/floor" "$HTTP$API"
+row "libcurl floor (bench/floor.c, curl_easy_perform loop)" "$(fmt "$m_rate")" \
+	"$(div "$serial" "$m_rate")" "$(note "$N IDs, $(conns "$m_conns")")"
+
 for j in 8 16; do
 	measure "j$j" "$N" "$RUNS" "$tmp/ids.$N" "$RHQ" -j "$j" --base-url "$HTTP"
 	row "rhq -j $j" "$(fmt "$m_rate")" "$(div "$serial" "$m_rate")" \
