@@ -442,7 +442,7 @@ hex4(const char *s)
 /*
  * Decodes the body of a JSON string (escapes included, quotes excluded) into
  * at most cap - 1 bytes of UTF-8 plus a NUL, cutting at a character boundary.
- * A lone surrogate becomes U+FFFD.  Returns the decoded length, or -1 when an
+ * A lone surrogate or an escaped NUL becomes U+FFFD.  Returns the decoded length, or -1 when an
  * escape is malformed.
  */
 static long
@@ -483,7 +483,8 @@ json_unescape(const char *s, size_t n, char *dst, size_t cap)
 			    (lo = hex4(s + i + 2)) >= 0xdc00 && lo <= 0xdfff) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				i += 6;
-			} else if (cp >= 0xd800 && cp <= 0xdfff) {
+			} else if ((cp >= 0xd800 && cp <= 0xdfff) || cp == 0) {
+				/* A lone surrogate, or a NUL that would cut the text. */
 				cp = 0xfffd;
 			}
 			put_utf8(&t, cp);
@@ -1640,7 +1641,8 @@ run(void)
 static void
 on_signal(int sig)
 {
-	got_signal = sig;
+	if (got_signal == 0)
+		got_signal = sig;
 }
 
 static void
@@ -1739,19 +1741,26 @@ count_arg(const char *name, const char *s, long min, long max)
 static char *
 read_key_file(const char *path)
 {
-	char buf[KEY_MAX + 3], *key;	/* the key, a CRLF, and one byte to see more */
+	char buf[KEY_MAX + 4], *key;	/* the key, a CRLF, and one byte to see more */
 	struct stat st;
-	ssize_t n;
+	size_t n = 0;
+	ssize_t r;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) < 0)
 		err(EXIT_FATAL, "%s", path);
 	if (st.st_mode & (S_IRGRP | S_IROTH))
 		warnx("warning: %s is readable by others; chmod 600 %s", path, path);
-	n = read(fd, buf, sizeof buf - 1);
-	if (n < 0)
-		err(EXIT_FATAL, "%s", path);
+	/* The file may be a pipe that delivers the key in pieces. */
+	while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) != 0) {
+		if (r < 0 && errno != EINTR)
+			err(EXIT_FATAL, "%s", path);
+		if (r > 0)
+			n += r;
+	}
 	close(fd);
+	if (memchr(buf, '\0', n) != NULL)
+		errx(EXIT_FATAL, "%s: the API key contains control characters", path);
 	buf[n] = '\0';
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
@@ -2099,10 +2108,11 @@ main(int argc, char *argv[])
 	srandom(getpid() ^ time(NULL));
 
 	/*
-	 * The first SIGINT or SIGTERM asks for a clean stop; the handler goes
-	 * back to the default, so a second one ends rhq at once (say, while a
-	 * stalled reader keeps a row from being written).  A signal the caller
-	 * ignores stays ignored, as for any program run in the background.
+	 * The first SIGINT or SIGTERM asks for a clean stop, and rhq ends with
+	 * that signal.  The handler then goes back to the default, so the same
+	 * signal again ends rhq at once (say, while a stalled reader keeps a row
+	 * from being written).  A signal the caller ignores stays ignored, as
+	 * for any program run in the background.
 	 */
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;

@@ -280,6 +280,10 @@ START_TEST(reply_escapes)
 	js = "{\"code\":1,\"msg\":\"\\ud83d\\ude00\"}";
 	ck_assert_int_eq(parse_reply(js, strlen(js), &r), 0);
 	ck_assert_str_eq(r.msg, "\xf0\x9f\x98\x80");
+	/* An escaped NUL would cut the message short: it becomes U+FFFD too. */
+	js = "{\"code\":1,\"msg\":\"a\\u0000b\"}";
+	ck_assert_int_eq(parse_reply(js, strlen(js), &r), 0);
+	ck_assert_str_eq(r.msg, "a\xef\xbf\xbd" "b");
 	/* A lone surrogate becomes U+FFFD. */
 	js = "{\"code\":1,\"msg\":\"\\ud83d!\"}";
 	ck_assert_int_eq(parse_reply(js, strlen(js), &r), 0);

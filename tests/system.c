@@ -301,6 +301,64 @@ START_TEST(api_key_file_size_limit)
 }
 END_TEST
 
+START_TEST(api_key_file_odd_contents)
+{
+	char key[4200], want[700];
+	const char *f;
+	struct proc p;
+	FILE *k;
+
+	/* A NUL byte is a control character too, not the end of the key. */
+	f = harness_file("nul", "", 0600);
+	ck_assert_ptr_nonnull(k = fopen(f, "w"));
+	ck_assert_uint_eq(fwrite("ab\0cd\n", 1, 6, k), 6);
+	ck_assert_int_eq(fclose(k), 0);
+	rhq_run(&p, NULL, NOENV, ARGS("--api-key-file", f, "3"));
+	snprintf(want, sizeof want, "rhq: %s: the API key contains control characters\n", f);
+	ck_assert_run(&p, 2, "", want);
+	proc_free(&p);
+
+	/* Text after a full-length key and its CRLF is not dropped silently. */
+	memset(key, 'k', 4096);
+	strcpy(key + 4096, "\r\nEXTRA\n");
+	f = harness_file("extra", key, 0600);
+	rhq_run(&p, NULL, NOENV, ARGS("--api-key-file", f, "3"));
+	snprintf(want, sizeof want, "rhq: %s: too long for an API key\n", f);
+	ck_assert_run(&p, 2, "", want);
+	ck_assert_uint_eq(standin_requests(srv), 0);
+	proc_free(&p);
+}
+END_TEST
+
+/* A key file that is a pipe may deliver the key in pieces. */
+START_TEST(api_key_from_a_pipe)
+{
+	const char *f = harness_file("fifo", "", 0600);
+	char path[512];
+	struct proc p;
+	pid_t pid;
+	int fd;
+
+	snprintf(path, sizeof path, "%s", f);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	if ((pid = fork()) == 0) {
+		fd = open(path, O_WRONLY);
+		if (write(fd, "abc", 3) != 3)
+			_exit(1);
+		usleep(200000);
+		if (write(fd, "def\n", 4) != 4)
+			_exit(1);
+		_exit(0);
+	}
+	rhq_run(&p, NULL, NOENV, ARGS("--api-key-file", path, "3"));
+	waitpid(pid, NULL, 0);
+	ck_assert_run(&p, 0, "3\tSUCCESS\n", "");
+	ck_assert_str_eq(standin_request(srv, 0)->authorization, "Bearer abcdef");
+	proc_free(&p);
+}
+END_TEST
+
 START_TEST(no_key)
 {
 	struct proc p;
@@ -780,6 +838,8 @@ system_suite(void)
 	tcase_add_test(tc, api_key_file_readable_by_others_warns);
 	tcase_add_test(tc, api_key_file_errors);
 	tcase_add_test(tc, api_key_file_size_limit);
+	tcase_add_test(tc, api_key_file_odd_contents);
+	tcase_add_test(tc, api_key_from_a_pipe);
 	tcase_add_test(tc, no_key);
 	tcase_add_test(tc, usage_errors);
 	tcase_add_test(tc, decimal_timeouts_accepted);
