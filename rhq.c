@@ -724,6 +724,7 @@ struct task {
 	int has_code, has_msg;
 	long code;
 	char *msg;			/* the API's msg, kept for --json */
+	size_t msg_cap;
 	int attempts;			/* tries of the current poll */
 	int polls;			/* answered polls, with --wait */
 	double due;			/* earliest time for the next request */
@@ -991,9 +992,7 @@ set_text(struct task *t, const char *p, size_t n)
 static void
 set_msg(struct task *t, const char *msg)
 {
-	size_t cap = t->msg ? strlen(t->msg) + 1 : 0;
-
-	copy_into(&t->msg, &cap, msg, strlen(msg));
+	copy_into(&t->msg, &t->msg_cap, msg, strlen(msg));
 }
 
 static int
@@ -1092,16 +1091,17 @@ job_free(struct job *j)
 }
 
 static double next_send;	/* earliest start of the next request under --rate */
+static int in_flight;		/* jobs with a request under way */
 
 static void
-start_request(struct job *j, unsigned long seq)
+start_request(struct job *j, unsigned long seq, double tn)
 {
 	struct task *t = task_at(seq);
-	double tn = now();
 	size_t len;
 
 	j->seq = seq;
 	j->busy = 1;
+	in_flight++;
 	j->reply_len = 0;
 	j->too_big = 0;
 	j->errbuf[0] = '\0';
@@ -1279,6 +1279,7 @@ finish_request(struct job *j, CURLcode rc)
 
 	curl_multi_remove_handle(multi, j->h);
 	j->busy = 0;
+	in_flight--;
 	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &http);
 	if (opt.verbose) {
 		curl_easy_getinfo(j->h, CURLINFO_NUM_CONNECTS, &conns);
@@ -1501,21 +1502,10 @@ dispatch(double tn, int *started)
 			i++;
 		if (i == opt.jobs)
 			break;
-		start_request(&jobs[i], s);
+		start_request(&jobs[i], s, tn);
 		(*started)++;
-		tn = now();
 	}
 	return soonest;
-}
-
-static int
-requests_in_flight(void)
-{
-	int i, n = 0;
-
-	for (i = 0; i < opt.jobs; i++)
-		n += jobs[i].busy;
-	return n;
 }
 
 /*
@@ -1550,6 +1540,7 @@ give_up(void)
 		if (jobs[i].busy) {
 			curl_multi_remove_handle(multi, jobs[i].h);
 			jobs[i].busy = 0;
+			in_flight--;
 		}
 	for (s = ring.head; s < ring.tail; s++)
 		if (task_at(s)->phase == T_DUE || task_at(s)->phase == T_SENDING) {
@@ -1611,7 +1602,7 @@ run(void)
 				src.ready = 1;
 				src.starved = 0;
 			}
-		} else if (started == 0 && (requests_in_flight() > 0 || wait_s > 0)) {
+		} else if (started == 0 && (in_flight > 0 || wait_s > 0)) {
 			/* (A new request needs no wait: libcurl sends it at once.) */
 			curl_multi_poll(multi, NULL, 0, (int)(wait_s * 1000 + 0.999), NULL);
 		}
