@@ -97,13 +97,29 @@ note(const char *fmt, ...)
 }
 
 static double
-now(void)
+monotonic_now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+/*
+ * The time seam.  Every reading of the clock and every wait for sockets or
+ * stdin goes through these two pointers, so the tests can run the scheduler
+ * on a clock of their own that jumps over idle waits instead of sleeping.
+ */
+static CURLM *multi;
+
+static CURLMcode
+multi_poll(struct curl_waitfd *fds, unsigned nfds, int timeout_ms)
+{
+	return curl_multi_poll(multi, fds, nfds, timeout_ms, NULL);
+}
+
+static double (*now)(void) = monotonic_now;
+static CURLMcode (*wait_events)(struct curl_waitfd *, unsigned, int) = multi_poll;
 
 /* ---------------------------------------------------------------- input */
 
@@ -934,7 +950,6 @@ struct job {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-static CURLM *multi;
 static struct job jobs[JOBS_MAX];
 static struct curl_slist *headers;
 static char *status_url;
@@ -1597,14 +1612,14 @@ run(void)
 		wfd.events = CURL_WAIT_POLLIN;
 		wfd.revents = 0;
 		if (!src.done && src.from_stdin && src.starved && !ring_full()) {
-			curl_multi_poll(multi, &wfd, 1, (int)(wait_s * 1000 + 0.999), NULL);
+			wait_events(&wfd, 1, (int)(wait_s * 1000 + 0.999));
 			if (wfd.revents) {
 				src.ready = 1;
 				src.starved = 0;
 			}
 		} else if (started == 0 && (in_flight > 0 || wait_s > 0)) {
 			/* (A new request needs no wait: libcurl sends it at once.) */
-			curl_multi_poll(multi, NULL, 0, (int)(wait_s * 1000 + 0.999), NULL);
+			wait_events(NULL, 0, (int)(wait_s * 1000 + 0.999));
 		}
 		curl_multi_perform(multi, &running);
 		while ((m = curl_multi_info_read(multi, &left)) != NULL)
@@ -2048,9 +2063,9 @@ parse_options(int argc, char *argv[])
 	opt.base_url = base;
 }
 
-#ifndef RHQ_NO_MAIN
-int
-main(int argc, char *argv[])
+/* The whole program; main() is this, and the tests call it under a fake clock. */
+static int
+rhq_main(int argc, char *argv[])
 {
 	struct sigaction sa, old;
 	struct stat st;
@@ -2123,5 +2138,12 @@ main(int argc, char *argv[])
 		status = 128 + got_signal;
 	}
 	return status;
+}
+
+#ifndef RHQ_NO_MAIN
+int
+main(int argc, char *argv[])
+{
+	return rhq_main(argc, argv);
 }
 #endif

@@ -7,6 +7,8 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "../rhq.c"
 
+#include <sys/mman.h>
+
 #include <stdlib.h>
 
 #include "suites.h"
@@ -38,6 +40,59 @@ server_tcase(const char *name)
 	tcase_add_checked_fixture(tc, server_setup, server_teardown);
 	tcase_set_timeout(tc, harness_timeout() * 2);
 	return tc;
+}
+
+/*
+ * The time seam: rhq's code run in a child process on a clock that jumps
+ * over every idle wait (nothing in flight, not waiting for stdin) instead of
+ * sleeping through it.  Requests still take real time.  The jumps add up in
+ * memory shared with the parent, so a test can assert how long the run took
+ * in rhq's own time.
+ */
+static double *warp;
+
+static double
+warped_now(void)
+{
+	return monotonic_now() + *warp;
+}
+
+static CURLMcode
+warped_wait(struct curl_waitfd *fds, unsigned nfds, int timeout_ms)
+{
+	if (nfds == 0 && in_flight == 0) {
+		*warp += timeout_ms / 1e3;
+		return CURLM_OK;
+	}
+	return multi_poll(fds, nfds, timeout_ms);
+}
+
+static int
+warped_main(int argc, char *argv[])
+{
+	now = warped_now;
+	wait_events = warped_wait;
+	return rhq_main(argc, argv);
+}
+
+double
+rhq_run_warped(struct proc *p, const char *in, const char *const env[],
+    const char *const argv[])
+{
+	double t0;
+
+	if (warp == NULL) {
+		warp = mmap(NULL, sizeof *warp, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		ck_assert_ptr_ne(warp, MAP_FAILED);
+	}
+	*warp = 0;
+	t0 = monotonic_now();
+	proc_start_fn(p, env, argv, warped_main);
+	if (in != NULL)
+		proc_write(p, in, strlen(in));
+	proc_finish(p, harness_timeout());
+	return monotonic_now() - t0 + *warp;
 }
 
 /* ---------------------------------------------------------- ID validation */

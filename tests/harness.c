@@ -76,13 +76,31 @@ pass_env(char *envp[], int ne, const char *name, const char *from, char *buf, si
 	return ne + 1;
 }
 
+static void start(struct proc *p, const char *const env[], const char *const argv[],
+    int (*fn)(int, char *[]));
+
 void
 proc_start(struct proc *p, const char *const env[], const char *const argv[])
+{
+	start(p, env, argv, NULL);
+}
+
+void
+proc_start_fn(struct proc *p, const char *const env[], const char *const argv[],
+    int (*fn)(int, char *[]))
+{
+	start(p, env, argv, fn);
+}
+
+/* Runs the real binary, or (fn) calls rhq's main function in a child process. */
+static void
+start(struct proc *p, const char *const env[], const char *const argv[],
+    int (*fn)(int, char *[]))
 {
 	static char base[300], path[4096], asan[512], ubsan[512];
 	const char *cmd = getenv("RHQ"), *wrap = getenv("RHQ_WRAPPER");
 	char *envp[64], *args[128], *w, *save, *wcopy = NULL;
-	int pin[2], pout[2], perr[2], ne = 0, na = 0, i;
+	int pin[2], pout[2], perr[2], ne = 0, na = 0, wrapped, i;
 
 	memset(p, 0, sizeof *p);
 	snprintf(base, sizeof base, "RUNNINGHUB_BASE_URL=%s", harness_base_url);
@@ -106,6 +124,7 @@ proc_start(struct proc *p, const char *const env[], const char *const argv[])
 		for (w = strtok_r(wcopy, " ", &save); w && na < 100; w = strtok_r(NULL, " ", &save))
 			args[na++] = w;
 	}
+	wrapped = na;
 	args[na++] = (char *)(cmd && *cmd ? cmd : "./rhq");
 	for (; argv && *argv && na < 127; argv++)
 		args[na++] = (char *)*argv;
@@ -122,6 +141,14 @@ proc_start(struct proc *p, const char *const env[], const char *const argv[])
 		for (i = 3; i < 1024; i++)
 			close(i);
 		signal(SIGPIPE, SIG_DFL);
+		if (fn != NULL) {
+			/* No wrapper: the function runs in this very process. */
+			clearenv();
+			for (i = 0; envp[i] != NULL; i++)
+				putenv(envp[i]);
+			args[wrapped] = "rhq";
+			exit(fn(na - wrapped, args + wrapped));
+		}
 		execvpe(args[0], args, envp);
 		_exit(127);
 	}

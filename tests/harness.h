@@ -30,6 +30,14 @@ extern char harness_base_url[256];
  */
 void proc_start(struct proc *p, const char *const env[], const char *const argv[]);
 
+/*
+ * The same, but the child calls fn(argc, argv) (rhq's own main function,
+ * linked into the test program) instead of running a binary, so a test can
+ * change what rhq's code sees: its clock, for one.
+ */
+void proc_start_fn(struct proc *p, const char *const env[], const char *const argv[],
+    int (*fn)(int, char *[]));
+
 /* Sends bytes to its stdin. */
 void proc_write(struct proc *p, const char *data, size_t len);
 

@@ -21,6 +21,13 @@ extern const char rhq_version[];
 /* A test case whose tests each get a fresh stand-in on a free loopback port. */
 TCase *server_tcase(const char *name);
 
+/*
+ * Runs rhq's code like rhq_run(), but on a clock that skips idle waits;
+ * returns how long the run took on that clock, in seconds.
+ */
+double rhq_run_warped(struct proc *p, const char *in, const char *const env[],
+    const char *const argv[]);
+
 #define ARGS(...)	((const char *const[]){ __VA_ARGS__, NULL })
 #define NOENV		((const char *const *)NULL)
 #define NOARGS		((const char *const *)NULL)
