@@ -12,6 +12,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+trap 'exit 1' HUP PIPE
 
 tests/standin --port 0 >"$tmp/port" </dev/null &
 pid=$!
