@@ -19,7 +19,7 @@ TEST_LIBS = $$($(PKG_CONFIG) --libs check libmicrohttpd libcurl) -pthread
 # What `make deps` installs: the libraries, and the tools `make check` uses.
 DEPS = libcurl4-openssl-dev libjsmn-dev check libmicrohttpd-dev pkg-config valgrind
 # What `make lint` and `make fuzz` need on top.
-DEV_DEPS = clang libclang-rt-14-dev cppcheck clang-tidy
+DEV_DEPS = clang libclang-rt-14-dev cppcheck clang-tidy mandoc
 # What `make bench` needs on top.
 BENCH_DEPS = nginx-light wrk curl openssl time util-linux diffutils
 
@@ -113,6 +113,7 @@ TIDY_CHECKS = bugprone-*,cert-*,clang-analyzer-*,misc-*,performance-*,portabilit
 -bugprone-reserved-identifier,-cert-dcl37-c,-cert-dcl51-cpp,-bugprone-narrowing-conversions
 
 lint:
+	mandoc -Tlint -Wwarning rhq.1
 	cppcheck $(CPPCHECK_FLAGS) rhq.c
 	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' rhq.c -- \
 	    -std=c11 $(CURL_CFLAGS)
