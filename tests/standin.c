@@ -326,6 +326,15 @@ struct standin {
 
     unsigned char *gzip;      /* the 9112 reply, built by make_gzip() */
     size_t gzip_len;
+
+    /* The test controls (standin.h): all under lock. */
+    double (*clock)(void);    /* seconds; NULL: CLOCK_MONOTONIC */
+    struct script *scripts;
+    enum standin_fault fault;
+    double fault_from, fault_until;
+    double throttle_rate, throttle_burst, tokens, tokens_at;
+    char *throttle_retry_after;
+    unsigned throttled;
 };
 
 /* The state of one request while its body arrives. */
@@ -341,6 +350,21 @@ struct plan {
     const char *body;
     unsigned flags;
 };
+
+/* A reply set by standin_script(). */
+struct script {
+    struct script *next;
+    unsigned status, times;
+    char *body, *retry_after;
+    char id[];
+};
+
+static int control_plan(struct standin *s, const char *id, unsigned n, struct plan *p);
+
+/* The Retry-After value a test control chose for the reply being sent by
+ * this connection's thread, or ""; send_reply() uses it and clears it. */
+static _Thread_local char control_retry_after[32];
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len);
 
 /* CRC-32 as used by gzip (reflected polynomial 0xEDB88320), bit by bit:
  * it only ever runs over a few dozen bytes at start-up. */
@@ -667,6 +691,10 @@ static enum MHD_Result send_reply(struct standin *s, struct MHD_Connection *c,
         ok = ok && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") == MHD_YES;
     if (p->flags & F_RETRY_AFTER)
         ok = ok && MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1") == MHD_YES;
+    if (control_retry_after[0] != '\0')
+        ok = ok && MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER,
+                                           control_retry_after) == MHD_YES;
+    control_retry_after[0] = '\0';
     if (p->flags & F_CLOSE)
         ok = ok && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_YES;
     if (p->flags & F_ALLOW)
@@ -707,7 +735,7 @@ static enum MHD_Result answer(struct standin *s, struct MHD_Connection *c, const
         p = (struct plan) { A_BODY, 200, PARAMS_INVALID_BODY, 0 };
     else if (n == 0)
         p = (struct plan) { A_DROP, 0, NULL, 0 };      /* out of memory */
-    else
+    else if (!control_plan(s, id, n, &p))
         p = plan_for(id, n);
 
     nap(s, s->delay_ms + ((p.flags & F_SLOW) ? SLOW_MS : 0));
@@ -807,6 +835,13 @@ static void destroy(struct standin *s)
     for (unsigned i = 0; i < s->nrecords; i++)
         free(s->records[i]);
     idtab_free(&s->ids);
+    for (struct script *sc = s->scripts, *next; sc; sc = next) {
+        next = sc->next;
+        free(sc->body);
+        free(sc->retry_after);
+        free(sc);
+    }
+    free(s->throttle_retry_after);
     free(s->redirect);
     free(s->gzip);
     pthread_cond_destroy(&s->wake);
@@ -858,7 +893,7 @@ struct standin *standin_start(unsigned short port, int delay_ms)
      * Keep-alive is MHD's default for HTTP/1.1. */
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD
                      | MHD_USE_AUTO | MHD_USE_ERROR_LOG;
-    s->daemon = MHD_start_daemon(flags, port, NULL, NULL, on_request, s,
+    s->daemon = MHD_start_daemon(flags, port, on_accept, s, on_request, s,
                                  MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, /* must be first */
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
                                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
@@ -939,4 +974,181 @@ void standin_stop(struct standin *s)
     pthread_mutex_unlock(&s->lock);
     MHD_stop_daemon(s->daemon);
     destroy(s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Test controls: scripted replies, fault windows and throttling            */
+
+/* The controls' clock.  Called with s->lock held. */
+static double control_now(const struct standin *s)
+{
+    struct timespec ts;
+
+    if (s->clock != NULL)
+        return s->clock();
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Is the fault window open?  Called with s->lock held. */
+static int fault_on(const struct standin *s, enum standin_fault kind)
+{
+    double t;
+
+    if (s->fault != kind)
+        return 0;
+    t = control_now(s);
+    return t >= s->fault_from && t < s->fault_until;
+}
+
+/* Takes a token from the throttle's bucket; 0 when there is none.  Called
+ * with s->lock held. */
+static int throttle_take(struct standin *s)
+{
+    double t = control_now(s);
+
+    if (s->throttle_rate <= 0)
+        return 1;
+    s->tokens += (t - s->tokens_at) * s->throttle_rate;
+    if (s->tokens > s->throttle_burst)
+        s->tokens = s->throttle_burst;
+    s->tokens_at = t;
+    if (s->tokens < 1) {
+        s->throttled++;
+        return 0;
+    }
+    s->tokens -= 1;
+    return 1;
+}
+
+/* The reply the test controls choose for the n-th request naming id, if
+ * any: a fault, the throttle, or a script.  Returns 1 when *p is set. */
+static int control_plan(struct standin *s, const char *id, unsigned n, struct plan *p)
+{
+    int set = 1;
+
+    pthread_mutex_lock(&s->lock);
+    if (fault_on(s, STANDIN_FAULT_RESET)) {
+        *p = (struct plan) { A_DROP, 0, NULL, 0 };
+    } else if (fault_on(s, STANDIN_FAULT_503)) {
+        *p = (struct plan) { A_BODY, 503, HTML("503 Service Unavailable"), F_HTML };
+    } else if (!throttle_take(s)) {
+        *p = (struct plan) { A_BODY, 429, HTML("429 Too Many Requests"), F_HTML };
+        copy_str(control_retry_after, sizeof control_retry_after, s->throttle_retry_after);
+    } else {
+        struct script *sc = s->scripts;
+        while (sc != NULL && strcmp(sc->id, id) != 0)
+            sc = sc->next;
+        if (sc != NULL && (sc->times == 0 || n <= sc->times)) {
+            *p = (struct plan) { A_BODY, sc->status, sc->body, 0 };
+            copy_str(control_retry_after, sizeof control_retry_after, sc->retry_after);
+        } else if (sc != NULL) {
+            *p = (struct plan) { A_BODY, 200, SUCCESS_BODY, 0 };
+        }
+        else
+            set = 0;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return set;
+}
+
+/* MHD's accept policy: in a reset window, connections are closed at once. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t len)
+{
+    struct standin *s = cls;
+    int refuse;
+
+    (void) addr;
+    (void) len;
+    pthread_mutex_lock(&s->lock);
+    refuse = fault_on(s, STANDIN_FAULT_RESET);
+    if (refuse)
+        s->connections++;       /* counted as an accepted connection */
+    pthread_mutex_unlock(&s->lock);
+    return refuse ? MHD_NO : MHD_YES;
+}
+
+static char *dup_or_null(const char *s, int *failed)
+{
+    char *d = s != NULL ? strdup(s) : NULL;
+    if (s != NULL && d == NULL)
+        *failed = 1;
+    return d;
+}
+
+int standin_script(struct standin *s, const char *id, unsigned status, const char *body,
+                   const char *retry_after, unsigned times)
+{
+    size_t len = strlen(id);
+    struct script *sc = malloc(sizeof *sc + len + 1);
+    int failed = sc == NULL;
+
+    if (sc == NULL)
+        return -1;
+    memcpy(sc->id, id, len + 1);
+    sc->status = status;
+    sc->times = times;
+    sc->body = dup_or_null(body != NULL ? body : "", &failed);
+    sc->retry_after = dup_or_null(retry_after, &failed);
+    if (failed) {
+        free(sc->body);
+        free(sc->retry_after);
+        free(sc);
+        return -1;
+    }
+    pthread_mutex_lock(&s->lock);
+    sc->next = s->scripts;
+    s->scripts = sc;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+void standin_set_clock(struct standin *s, double (*clock)(void))
+{
+    pthread_mutex_lock(&s->lock);
+    s->clock = clock;
+    pthread_mutex_unlock(&s->lock);
+}
+
+double standin_now(struct standin *s)
+{
+    pthread_mutex_lock(&s->lock);
+    double t = control_now(s);
+    pthread_mutex_unlock(&s->lock);
+    return t;
+}
+
+void standin_set_fault(struct standin *s, enum standin_fault kind, double from, double until)
+{
+    pthread_mutex_lock(&s->lock);
+    s->fault = kind;
+    s->fault_from = from;
+    s->fault_until = until;
+    pthread_mutex_unlock(&s->lock);
+}
+
+int standin_set_throttle(struct standin *s, double rate, double burst, const char *retry_after)
+{
+    int failed = 0;
+    char *ra = dup_or_null(retry_after, &failed);
+
+    if (failed)
+        return -1;
+    pthread_mutex_lock(&s->lock);
+    s->throttle_rate = rate;
+    s->throttle_burst = burst >= 1 ? burst : 1;
+    s->tokens = s->throttle_burst;
+    s->tokens_at = control_now(s);
+    free(s->throttle_retry_after);
+    s->throttle_retry_after = ra;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+unsigned standin_throttled(struct standin *s)
+{
+    pthread_mutex_lock(&s->lock);
+    unsigned n = s->throttled;
+    pthread_mutex_unlock(&s->lock);
+    return n;
 }

@@ -89,6 +89,10 @@
  *                 to 102436 bytes: {"code":0,"msg":"aaa...","data":"SUCCESS"}
  *   9129    200   [1,2]  (JSON, but not an object)
  *
+ * Test controls (below) come before all of this: a fault window, then the
+ * throttle, then the scripted replies of standin_script(); only requests
+ * they leave alone get the replies above.
+ *
  * Counters and records are updated when a request has been received
  * completely, before any delay, so a request the client gave up on
  * (9106 with a short timeout) is counted too.
@@ -145,6 +149,49 @@ unsigned standin_requests_for(struct standin *, const char *id);
 /* The i-th recorded request (0-based), NULL past the end or past
  * STANDIN_RECORD_MAX.  Valid until standin_stop(). */
 const struct standin_req *standin_request(struct standin *, unsigned i);
+
+/*
+ * Test controls.  They act on requests received from the call on, and on
+ * connections accepted from then on.
+ */
+
+/* Answers taskId id with HTTP `status` and `body` (Content-Type
+ * application/json), plus the header Retry-After: retry_after unless it is
+ * NULL.  Only the first `times` requests naming id get it (0: every one);
+ * later ones get {"code":0,"msg":"success","data":"SUCCESS"}.  A script
+ * replaces the special meaning of an ID.  Returns 0, or -1 when out of
+ * memory. */
+int standin_script(struct standin *, const char *id, unsigned status, const char *body,
+                   const char *retry_after, unsigned times);
+
+/* The clock of the fault windows and the throttle, in seconds (default:
+ * CLOCK_MONOTONIC).  A test running rhq on a warped clock passes that
+ * clock, so that the windows are in rhq's own time. */
+void standin_set_clock(struct standin *, double (*clock)(void));
+
+/* The time on that clock. */
+double standin_now(struct standin *);
+
+enum standin_fault {
+    STANDIN_FAULT_NONE,
+    STANDIN_FAULT_RESET,    /* new connections are closed as soon as accepted, and
+                             * requests on open ones are dropped without a reply */
+    STANDIN_FAULT_503,      /* every request gets HTTP 503 with an HTML body */
+};
+
+/* From time `from` until time `until` (the clock above), the stand-in
+ * behaves as `kind` says, whatever the taskId.  One window at a time: a
+ * call replaces the window before. */
+void standin_set_fault(struct standin *, enum standin_fault kind, double from, double until);
+
+/* Answers HTTP 429 (HTML body, plus Retry-After: retry_after unless NULL)
+ * to every request beyond `rate` a second, measured by a token bucket that
+ * holds `burst` requests and starts full; rate 0 turns throttling off.
+ * Returns 0, or -1 when out of memory. */
+int standin_set_throttle(struct standin *, double rate, double burst, const char *retry_after);
+
+/* The 429 replies of the throttle so far. */
+unsigned standin_throttled(struct standin *);
 
 /* Stops the server (interrupting any delay), frees everything. */
 void standin_stop(struct standin *);
