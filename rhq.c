@@ -64,6 +64,7 @@
 #define INBUF_SIZE	(2 * RECORD_MAX)
 #define REPLY_MAX	((size_t)64 * 1024)	/* largest reply body we read */
 #define KEY_MAX		4096		/* longest API key */
+#define KEY_WAIT	2		/* seconds for a writer to open a key FIFO */
 #define JOBS_MAX	64
 #define BACKOFF_CAP	30.0		/* seconds */
 #define RETRY_AFTER_CAP	60.0		/* seconds */
@@ -231,8 +232,8 @@ struct reply {
 	int has_code, has_msg;
 	long code;
 	enum { DATA_ABSENT, DATA_STRING, DATA_NULL, DATA_OTHER } data_kind;
-	char data[STATE_MAX + 2];	/* decoded; longer strings are cut */
-	size_t data_len;
+	char data[STATE_MAX + 2];	/* decoded; longer strings are cut... */
+	size_t data_len;		/* ...but this is the whole length */
 	char msg[MSG_MAX];		/* decoded UTF-8, cut at a character boundary */
 };
 
@@ -523,13 +524,74 @@ multi_poll(struct curl_waitfd *fds, unsigned nfds, int timeout_ms)
 	return curl_multi_poll(multi, fds, nfds, timeout_ms, NULL);
 }
 
-/* Makes text from the network safe to print on one line of a terminal. */
+/*
+ * The length of the UTF-8 character at s (at most n bytes), with its code
+ * point in *cp; 0 when s does not start a well-formed, shortest-form,
+ * non-surrogate character.
+ */
+static size_t
+utf8_char(const unsigned char *s, size_t n, unsigned long *cp)
+{
+	unsigned c = s[0];
+	size_t len, k;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
+	    c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	if (len == 0 || len > n)
+		return 0;
+	*cp = c & (0x7f >> len);
+	for (k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		*cp = *cp << 6 | (s[k] & 0x3f);
+	}
+	if ((len == 3 && (*cp < 0x800 || (*cp >= 0xd800 && *cp <= 0xdfff))) ||
+	    (len == 4 && (*cp < 0x10000 || *cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/*
+ * Characters a terminal may act on: C0 and C1 controls, DEL, and the
+ * bidirectional embeddings, overrides and isolates, which can make a line
+ * read differently from what it says.
+ */
+static int
+unsafe_char(unsigned long cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/*
+ * Makes text from the network safe to print on one line of a terminal: each
+ * unsafe character, and each byte that is not part of a UTF-8 character,
+ * becomes one '?'.
+ */
 static void
 sanitize(char *s)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+	unsigned char *r = (unsigned char *)s, *w = r;
+	size_t n = strlen(s), len;
+	unsigned long cp;
+
+	while (n > 0) {
+		len = utf8_char(r, n, &cp);
+		if (len == 0 || unsafe_char(cp)) {
+			*w++ = '?';
+			len = len ? len : 1;
+		} else {
+			memmove(w, r, len);
+			w += len;
+		}
+		r += len;
+		n -= len;
+	}
+	*w = '\0';
 }
 /* ---------------------------------------------------------------- input */
 
@@ -881,7 +943,8 @@ json_escape(char *dst, const char *src, size_t n)
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)src;
 	char *d = dst;
-	size_t i = 0, k, len;
+	size_t i = 0, len;
+	unsigned long cp;
 	unsigned c;
 
 	while (i < n) {
@@ -904,19 +967,7 @@ json_escape(char *dst, const char *src, size_t n)
 			i++;
 			continue;
 		}
-		/* Accept only well-formed, shortest-form, non-surrogate UTF-8. */
-		len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
-		    c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-		for (k = 1; len && k < len; k++)
-			if (i + k >= n || (s[i + k] & 0xc0) != 0x80)
-				len = 0;
-		if (len == 3 && ((c == 0xe0 && s[i + 1] < 0xa0) ||
-		    (c == 0xed && s[i + 1] >= 0xa0)))
-			len = 0;
-		if (len == 4 && ((c == 0xf0 && s[i + 1] < 0x90) ||
-		    (c == 0xf4 && s[i + 1] >= 0x90)))
-			len = 0;
-		if (len == 0) {
+		if ((len = utf8_char(s + i, n - i, &cp)) == 0) {
 			memcpy(d, "\xef\xbf\xbd", 3);
 			d += 3;
 			i++;
@@ -1005,6 +1056,8 @@ job_init(struct job *j)
 {
 	CURL *h;
 	int https = strncmp(status_url, "https:", 6) == 0;
+	/* A proxy would see the key in clear: over plain http, none at all. */
+	int no_proxy = !https && !opt.insecure_http;
 
 	if ((h = curl_easy_init()) == NULL)
 		return -1;
@@ -1031,6 +1084,8 @@ job_init(struct job *j)
 	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) ||
 	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) ||
 	    (opt.cacert && curl_easy_setopt(h, CURLOPT_CAINFO, opt.cacert)) ||
+	    (no_proxy && (curl_easy_setopt(h, CURLOPT_PROXY, "") ||
+	    curl_easy_setopt(h, CURLOPT_NOPROXY, "*"))) ||
 	    (https && opt.jobs > 1 && curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L)))
 		return -1;
 	return 0;
@@ -1120,13 +1175,15 @@ read_attempt(struct job *j, CURLcode rc, struct attempt *a)
 static void
 log_request(const struct task *t, const struct job *j, long http)
 {
-	long conns = 0;
+	long conns = 0, port = 0;
 	curl_off_t usec = 0;
 
+	/* A connection that failed to open has no local port. */
 	curl_easy_getinfo(j->h, CURLINFO_NUM_CONNECTS, &conns);
+	curl_easy_getinfo(j->h, CURLINFO_LOCAL_PORT, &port);
 	curl_easy_getinfo(j->h, CURLINFO_TOTAL_TIME_T, &usec);
 	note("%s: HTTP %03ld, %.3f s, %s connection", t->id, http, usec / 1e6,
-	    conns > 0 ? "new" : "reused");
+	    conns > 0 ? "new" : port == 0 ? "no" : "reused");
 }
 
 /* A transfer is over: free its job, and apply what it means to its task. */
@@ -1193,14 +1250,15 @@ hex4(const char *s)
 /*
  * Decodes the body of a JSON string (escapes included, quotes excluded) into
  * at most cap - 1 bytes of UTF-8 plus a NUL, cutting at a character boundary.
- * A lone surrogate or an escaped NUL becomes U+FFFD.  Returns the decoded length, or -1 when an
+ * A lone surrogate or an escaped NUL becomes U+FFFD.  Returns the length of
+ * the whole decoded text, which is cap or more when it was cut, or -1 when an
  * escape is malformed.
  */
 static long
 json_unescape(const char *s, size_t n, char *dst, size_t cap)
 {
 	char tmp[4], *d = dst, *t;
-	size_t i = 0;
+	size_t i = 0, total = 0;
 	long cp, lo;
 	int full = 0;
 
@@ -1240,7 +1298,8 @@ json_unescape(const char *s, size_t n, char *dst, size_t cap)
 			}
 			put_utf8(&t, cp);
 		}
-		/* Stop decoding, but keep validating, once the buffer is full. */
+		/* Stop copying, but keep validating and counting, once the buffer is full. */
+		total += t - tmp;
 		if (!full && (size_t)(d - dst) + (t - tmp) < cap) {
 			memcpy(d, tmp, t - tmp);
 			d += t - tmp;
@@ -1249,7 +1308,7 @@ json_unescape(const char *s, size_t n, char *dst, size_t cap)
 		}
 	}
 	*d = '\0';
-	return d - dst;
+	return total;
 }
 
 /* Index of the token after the value that starts at token i (a whole subtree). */
@@ -1292,6 +1351,151 @@ parse_code(const char *js, const jsmntok_t *t, long *code)
 }
 
 /*
+ * jsmn's strict mode still lets through text that is not JSON: doubled and
+ * trailing commas, primitives such as `tru` or `1.2.3`, raw control
+ * characters in strings.  These checks, over jsmn's tokens and the text
+ * between them, refuse what RFC 8259 does not allow.
+ */
+
+/* Is [s, s+n) a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int
+json_number(const char *s, size_t n)
+{
+	size_t i = 0, k;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i < n && s[i] == '0')
+		i++;
+	else if (i < n && s[i] >= '1' && s[i] <= '9')
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+	else
+		return 0;
+	if (i < n && s[i] == '.') {
+		for (k = ++i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == k)
+			return 0;
+	}
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		if (++i < n && (s[i] == '+' || s[i] == '-'))
+			i++;
+		for (k = i; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == k)
+			return 0;
+	}
+	return i == n;
+}
+
+static int
+json_primitive(const char *s, size_t n)
+{
+	return (n == 4 && memcmp(s, "true", 4) == 0) || (n == 5 && memcmp(s, "false", 5) == 0) ||
+	    (n == 4 && memcmp(s, "null", 4) == 0) || json_number(s, n);
+}
+
+/* Is [s, s+n) whitespace, at most one sep (0: none) and whitespace? */
+static int
+json_gap(const char *s, size_t n, char sep)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (sep != 0 && s[i] == sep)
+			sep = 0;
+		else if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			return 0;
+	}
+	return sep == 0;
+}
+
+/* Where a token's text starts, with the quote of a string. */
+static size_t
+tok_from(const jsmntok_t *t)
+{
+	return t->start - (t->type == JSMN_STRING);
+}
+
+/* Where a token's text ends, after the quote of a string. */
+static size_t
+tok_to(const jsmntok_t *t)
+{
+	return t->end + (t->type == JSMN_STRING);
+}
+
+/* Is the scalar token t valid JSON by itself? */
+static int
+json_scalar(const char *js, const jsmntok_t *t)
+{
+	int i;
+
+	if (t->type == JSMN_PRIMITIVE)
+		return json_primitive(js + t->start, t->end - t->start);
+	for (i = t->start; i < t->end; i++)
+		if ((unsigned char)js[i] < 0x20)
+			return 0;
+	return 1;
+}
+
+/*
+ * Checks the n tokens of js, which start with an object or array, in the
+ * order jsmn gives them (a container before its members).  A stack holds
+ * each open container and how many of its values are left; between two
+ * tokens only whitespace and the one right separator may stand.
+ */
+static int
+json_valid(const char *js, const jsmntok_t *t, int n)
+{
+	struct open { int tok, left, first; } small[32], *stack = small;
+	int depth = 0, i = 1, ok = 0;
+	size_t pos = t[0].start + 1;
+	const jsmntok_t *c, *v;
+
+	if (n > (int)NELEM(small))
+		stack = xcalloc(n, sizeof *stack);
+	stack[0] = (struct open){ 0, t[0].size, 1 };
+	while (depth >= 0) {
+		struct open *f = &stack[depth];
+
+		c = &t[f->tok];
+		if (f->left == 0) {
+			if (!json_gap(js + pos, c->end - 1 - pos, 0))
+				goto out;
+			pos = c->end;
+			depth--;
+			continue;
+		}
+		if (i >= n || !json_gap(js + pos, tok_from(&t[i]) - pos, f->first ? 0 : ','))
+			goto out;
+		if (c->type == JSMN_OBJECT) {
+			/* A key, a colon, then its value. */
+			if (t[i].type != JSMN_STRING || !json_scalar(js, &t[i]) || i + 1 >= n ||
+			    !json_gap(js + tok_to(&t[i]), tok_from(&t[i + 1]) - tok_to(&t[i]), ':'))
+				goto out;
+			i++;
+		}
+		f->left--;
+		f->first = 0;
+		v = &t[i++];
+		if (v->type == JSMN_OBJECT || v->type == JSMN_ARRAY) {
+			stack[++depth] = (struct open){ i - 1, v->size, 1 };
+			pos = v->start + 1;
+		} else if (json_scalar(js, v)) {
+			pos = tok_to(v);
+		} else {
+			goto out;
+		}
+	}
+	ok = i == n;
+out:
+	if (stack != small)
+		free(stack);
+	return ok;
+}
+
+/*
  * Reads the top-level code, msg and data of a reply.  Keys may come in any
  * order and nested values are skipped whole, so an inner "code" cannot be
  * mistaken for the outer one.  Returns 0, or -1 when the reply is not a JSON
@@ -1303,7 +1507,6 @@ parse_reply(const char *js, size_t len, struct reply *r)
 	jsmntok_t stack_tokens[64], *t = stack_tokens;
 	jsmn_parser p;
 	int n, i, k, ret = -1;
-	size_t end;
 	long dlen;
 
 	memset(r, 0, sizeof *r);
@@ -1321,9 +1524,8 @@ parse_reply(const char *js, size_t len, struct reply *r)
 	}
 	if (n < 1 || t[0].type != JSMN_OBJECT)
 		goto out;
-	for (end = t[0].end; end < len; end++)
-		if (!isspace((unsigned char)js[end]))
-			goto out;
+	if (!json_gap(js + t[0].end, len - t[0].end, 0) || !json_valid(js, t, n))
+		goto out;
 	for (i = 1, k = 0; k < t[0].size && i + 1 < n; k++) {
 		const jsmntok_t *key = &t[i], *val = &t[i + 1];
 
@@ -1365,7 +1567,22 @@ out:
 	return ret;
 }
 
-/* A state is an upper-case word: [A-Z][A-Z0-9_]{0,31}. */
+/* The state rhq decides itself that is named s, or OWN_NONE. */
+static enum own
+own_state(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(own_states); i++)
+		if (own_states[i].name != NULL && strcmp(own_states[i].name, s) == 0)
+			return i;
+	return OWN_NONE;
+}
+
+/*
+ * A state is an upper-case word: [A-Z][A-Z0-9_]{0,31}.  n is its whole
+ * length, which may be more than the bytes at s.
+ */
 static int
 is_state_word(const char *s, size_t n)
 {
@@ -1446,7 +1663,11 @@ classify_reply(const struct reply *r, struct outcome *o)
 	const struct api_code *c;
 
 	if (r->code == 0) {
-		if (r->data_kind == DATA_STRING && is_state_word(r->data, r->data_len)) {
+		if (r->data_kind == DATA_STRING && is_state_word(r->data, r->data_len) &&
+		    own_state(r->data) != OWN_NONE) {
+			/* A reply must not pass for rhq's own verdict. */
+			set_outcome(o, OUT_ERROR, "reply has a reserved state (%s)", r->data);
+		} else if (r->data_kind == DATA_STRING && is_state_word(r->data, r->data_len)) {
 			o->kind = OUT_STATE;
 			memcpy(o->state, r->data, r->data_len + 1);
 		} else {
@@ -2235,27 +2456,62 @@ count_arg(const char *name, const char *s, long min, long max)
 	return v;
 }
 
+/*
+ * Reads a key file, which may be a pipe or FIFO that delivers the key in
+ * pieces, into buf; returns the bytes read.  The descriptor does not block,
+ * so that a FIFO nobody has opened for writing is told from one whose writer
+ * is still at work: a read finds the end at once in the first case and
+ * EAGAIN in the second.  The first waits KEY_WAIT seconds for a writer; the
+ * second as long as the writer takes, as cat(1) would.
+ */
+static size_t
+read_key_fd(int fd, const char *path, int fifo, char *buf, size_t size)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	double since = now();
+	int writer = !fifo;
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < size) {
+		if ((r = read(fd, buf + n, size - n)) > 0) {
+			n += r;
+			writer = 1;
+		} else if (r == 0 && writer) {
+			break;
+		} else if (r < 0 && errno == EAGAIN) {
+			writer = 1;
+			poll(&p, 1, -1);
+		} else if (r < 0 && errno != EINTR) {
+			die_errno("%s", path);
+		} else if (r == 0) {
+			if (now() - since >= KEY_WAIT)
+				die("%s: no key within %d s (a FIFO that nothing writes to?)",
+				    path, KEY_WAIT);
+			poll(NULL, 0, 50);
+		}
+	}
+	return n;
+}
+
 /* Reads the API key from a file: one trailing newline is not part of it. */
 static char *
 read_key_file(const char *path)
 {
 	char buf[KEY_MAX + 4], *key;	/* the key, a CRLF, and one byte to see more */
 	struct stat st;
-	size_t n = 0;
-	ssize_t r;
+	size_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) < 0)
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK)) < 0 || fstat(fd, &st) < 0)
 		die_errno("%s", path);
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		die_errno("%s", path);
+	}
 	if (st.st_mode & (S_IRGRP | S_IROTH))
 		note("warning: %s is readable by others; chmod 600 %s", path, path);
-	/* The file may be a pipe that delivers the key in pieces. */
-	while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) != 0) {
-		if (r < 0 && errno != EINTR)
-			die_errno("%s", path);
-		if (r > 0)
-			n += r;
-	}
+	n = read_key_fd(fd, path, S_ISFIFO(st.st_mode), buf, sizeof buf - 1);
 	close(fd);
 	if (memchr(buf, '\0', n) != NULL)
 		die("%s: the API key contains control characters", path);
@@ -2300,6 +2556,39 @@ find_key(void)
 	return key;
 }
 
+/*
+ * A --cacert that is missing or holds no certificate is a mistake in the
+ * configuration, better told once than as an ERROR row for every task.
+ * libcurl (with OpenSSL, GnuTLS or others) reads CA files in PEM.
+ */
+static void
+check_cacert(const char *path)
+{
+	struct stat st;
+	char *line = NULL;
+	size_t cap = 0;
+	int fd, found = 0;
+	FILE *f;
+
+	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) < 0)
+		die_errno("--cacert: %s", path);
+	if (S_ISDIR(st.st_mode)) {
+		errno = EISDIR;
+		die_errno("--cacert: %s", path);
+	}
+	if ((f = fdopen(fd, "r")) == NULL)
+		die_errno("--cacert: %s", path);
+	while (!found && getline(&line, &cap, f) > 0)
+		found = strncmp(line, "-----BEGIN ", 11) == 0 &&
+		    strstr(line, "CERTIFICATE-----") != NULL;
+	if (ferror(f))
+		die_errno("--cacert: %s", path);
+	free(line);
+	fclose(f);
+	if (!found)
+		die("--cacert: %s: no certificate in it (PEM expected)", path);
+}
+
 /* Loopback hosts are the only ones that may see the key over plain http. */
 static int
 is_loopback(const char *host)
@@ -2331,6 +2620,11 @@ make_status_url(const char *base)
 		n--;
 	if (u == NULL)
 		die("out of memory");
+	/* The path is appended: after a query or fragment it would not be one. */
+	if (strpbrk(base, "?#") != NULL) {
+		note("--base-url: '%s': a query or fragment is not allowed", base);
+		usage();
+	}
 	status_url = xasprintf("%.*s" STATUS_PATH, (int)n, base);
 	if (curl_url_set(u, CURLUPART_URL, status_url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
@@ -2584,6 +2878,8 @@ rhq_main(int argc, char *argv[])
 	argv += optind;
 
 	make_status_url(opt.base_url);
+	if (opt.cacert != NULL)
+		check_cacert(opt.cacert);
 	key = find_key();
 	setup_transfers(key);
 	wipe(key, strlen(key));

@@ -11,6 +11,7 @@ Suite *unit_suite(void);
 Suite *system_suite(void);
 Suite *faults_suite(void);
 Suite *workflow_suite(void);
+Suite *outage_suite(void);
 
 /* The stand-in server of the running test, started by the fixture. */
 extern struct standin *srv;
@@ -27,6 +28,12 @@ TCase *server_tcase(const char *name);
  */
 double rhq_run_warped(struct proc *p, const char *in, const char *const env[],
     const char *const argv[]);
+
+/*
+ * rhq's clock in a warped run: the monotonic clock plus the idle time skipped
+ * so far.  A stand-in given it (standin_set_clock) keeps time with rhq.
+ */
+double rhq_clock(void);
 
 #define ARGS(...)	((const char *const[]){ __VA_ARGS__, NULL })
 #define NOENV		((const char *const *)NULL)
