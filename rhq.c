@@ -77,6 +77,8 @@
 #define DEF_RETRY_DELAY		1
 #define DEF_INTERVAL		5
 #define DEF_JOBS		1
+#define DEF_MAX_OUTAGE		600	/* with --wait and no --deadline */
+#define DEF_MAX_FAILURES	5
 
 #define STR(x)		STR_(x)
 #define STR_(x)		#x
@@ -93,7 +95,9 @@ static struct options {
 	double retry_delay;
 	double rate;
 	double interval, deadline;
+	double max_outage;	/* 0: no limit */
 	int retries;
+	int max_failures;	/* 0: no limit */
 	int jobs;
 	int field;		/* 0: the whole record is the ID */
 	char delim;
@@ -104,6 +108,7 @@ static struct options {
 	.timeout = DEF_TIMEOUT, .connect_timeout = DEF_CONNECT_TIMEOUT,
 	.retry_delay = DEF_RETRY_DELAY, .retries = DEF_RETRIES,
 	.jobs = DEF_JOBS, .interval = DEF_INTERVAL, .delim = '\t', .sep = '\n',
+	.max_outage = -1, .max_failures = DEF_MAX_FAILURES,
 };
 
 /*
@@ -179,6 +184,7 @@ struct task {
 	size_t msg_cap;
 	int attempts;			/* tries of the current poll */
 	int polls;			/* answered polls, with --wait */
+	double failing_since;		/* when the first failed try of this poll was sent */
 };
 
 static struct {
@@ -197,6 +203,7 @@ struct job {
 	CURL *h;
 	unsigned long seq;		/* the task it serves */
 	int busy;
+	double sent;			/* when the request started */
 	char *body;
 	size_t body_len;
 	char *reply;
@@ -226,6 +233,7 @@ struct attempt {
 	const char *body;
 	size_t len;
 	int too_big;
+	double sent;			/* when the request started */
 };
 
 struct reply {
@@ -236,6 +244,14 @@ struct reply {
 	size_t data_len;		/* ...but this is the whole length */
 	char msg[MSG_MAX];		/* decoded UTF-8, cut at a character boundary */
 };
+
+/*
+ * What a finished attempt says about the API as a whole, apart from the
+ * task: it answered; it gave no answer (a transport failure, a gateway's
+ * status, an empty reply, a transient error of its own); or it asked to be
+ * called less often.  Outages and throttling are judged from this.
+ */
+enum said { SAID_ANSWER, SAID_NOTHING, SAID_SLOW_DOWN };
 
 enum outcome_kind {
 	OUT_STATE,	/* the API said the task's state */
@@ -249,6 +265,8 @@ enum outcome_kind {
 
 struct outcome {
 	enum outcome_kind kind;
+	enum said said;
+	double sent;			/* when the attempt's request started */
 	char state[STATE_MAX + 1];	/* OUT_STATE */
 	double delay;			/* OUT_RETRY: the least pause */
 	char why[WHY_MAX];		/* what went wrong, safe to print */
@@ -258,8 +276,11 @@ struct outcome {
 	char msg[MSG_MAX];
 };
 
-/* What each API code means.  Any other non-zero code is an ERROR row. */
-enum code_class { C_STATE, C_NOT_FOUND, C_TRANSIENT, C_FATAL };
+/*
+ * What each API code means.  Any other non-zero code is an ERROR row.
+ * C_TRANSIENT and C_THROTTLE are retried; C_THROTTLE also slows the run.
+ */
+enum code_class { C_STATE, C_NOT_FOUND, C_TRANSIENT, C_THROTTLE, C_FATAL };
 
 #define SITE_HINT	"a key works on one site only: a runninghub.cn key fails on " \
 			"runninghub.ai and vice versa (see --site)"
@@ -271,7 +292,7 @@ static const struct api_code {
 	const char *extra;		/* C_STATE: the state; C_FATAL: a hint */
 } api_codes[] = {
 	{ 412, "TOKEN_INVALID", C_FATAL, "the API path was rejected: check --base-url" },
-	{ 421, "TASK_QUEUE_MAXED", C_TRANSIENT, NULL },
+	{ 421, "TASK_QUEUE_MAXED", C_THROTTLE, NULL },
 	{ 423, "TASK_NOT_FOUNED", C_NOT_FOUND, NULL },
 	{ 500, "UNKNOWN_ERROR", C_TRANSIENT, NULL },
 	{ 801, "APIKEY_UNSUPPORTED_FREE_USER", C_FATAL, NULL },
@@ -283,12 +304,20 @@ static const struct api_code {
 	{ 812, "CORPAPIKEY_INSUFFICIENT_FUNDS", C_FATAL, NULL },
 	{ 813, "APIKEY_TASK_IS_QUEUED", C_STATE, "QUEUED" },
 	{ 1002, "INVALID_API_KEY", C_FATAL, NULL },
-	{ 1003, "RATE_LIMIT_EXCEEDED", C_TRANSIENT, NULL },
+	{ 1003, "RATE_LIMIT_EXCEEDED", C_THROTTLE, NULL },
 	{ 1004, "TASK_NOT_FOUND_OR_EXPIRED", C_NOT_FOUND, NULL },
+	{ 1005, "SERVER_ERROR", C_TRANSIENT, NULL },
+	{ 1010, "SERVER_ERROR", C_TRANSIENT, NULL },
+	{ 1011, "SERVER_ERROR", C_TRANSIENT, NULL },
+	{ 1520, "CONCURRENCY_LIMIT", C_THROTTLE, NULL },
 };
 
-/* What each HTTP status means before the body is read. */
-enum http_class { H_OK, H_REDIRECT, H_TRANSIENT, H_ERROR };
+/*
+ * What each HTTP status means before the body is read; the first row that
+ * holds it wins.  H_TRANSIENT is a gateway or server in trouble: retried, and
+ * no answer from the API.  H_THROTTLE is retried, and slows the run.
+ */
+enum http_class { H_OK, H_REDIRECT, H_TRANSIENT, H_THROTTLE, H_ERROR };
 
 static const struct {
 	long lo, hi;
@@ -297,16 +326,17 @@ static const struct {
 	{ 200, 200, H_OK },
 	{ 300, 399, H_REDIRECT },
 	{ 408, 408, H_TRANSIENT },
-	{ 429, 429, H_TRANSIENT },
-	{ 500, 500, H_TRANSIENT },
-	{ 502, 504, H_TRANSIENT },
+	{ 429, 429, H_THROTTLE },
+	{ 501, 501, H_ERROR },		/* not implemented: it never will be */
+	{ 505, 505, H_ERROR },		/* HTTP version not supported */
+	{ 500, 599, H_TRANSIENT },
 };
 
 /* libcurl failures that say nothing about the task: worth another try. */
 static const CURLcode transient_curl_codes[] = {
-	CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING,
-	CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_HTTP2,
-	CURLE_HTTP2_STREAM,
+	CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY,
+	CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR,
+	CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM,
 };
 
 /* Output: the counts behind the exit status, --summary and --progress. */
@@ -340,8 +370,22 @@ static struct {
 } heap;
 
 static double next_send;		/* earliest start of the next request (--rate) */
+static double not_before;		/* no request starts earlier (probes) */
 static double deadline_at = INFINITY;
-static int fatal_stop, gave_up;
+static int fatal_stop, gave_up, outage_stop;
+
+/*
+ * How the API is doing.  An outage starts with a request that gets no
+ * answer and lasts until one gets an answer.  Under --wait it is reported
+ * once a task has used up its retries in it, and rhq then sends one request
+ * at a time, one an --interval, until the API answers again.
+ */
+static struct {
+	double since;		/* when the outage's first failed request was sent; 0: none */
+	int down;		/* the outage was reported */
+	unsigned long failed;	/* tasks in a row that failed for want of an answer */
+	char why[WHY_MAX];	/* the last failure */
+} api;
 static volatile sig_atomic_t got_signal;
 
 /*
@@ -1122,6 +1166,7 @@ start_request(struct job *j, unsigned long seq, double tn)
 
 	j->seq = seq;
 	j->busy = 1;
+	j->sent = tn;
 	in_flight++;
 	j->reply_len = 0;
 	j->too_big = 0;
@@ -1170,6 +1215,7 @@ read_attempt(struct job *j, CURLcode rc, struct attempt *a)
 	a->body = j->reply;
 	a->len = j->reply_len;
 	a->too_big = j->too_big;
+	a->sent = j->sent;
 }
 
 static void
@@ -1693,6 +1739,11 @@ classify_reply(const struct reply *r, struct outcome *o)
 		break;
 	case C_TRANSIENT:
 		api_error(o, OUT_RETRY, r, c);
+		o->said = SAID_NOTHING;
+		break;
+	case C_THROTTLE:
+		api_error(o, OUT_RETRY, r, c);
+		o->said = SAID_SLOW_DOWN;
 		break;
 	case C_FATAL:
 		api_error(o, OUT_FATAL, r, c);
@@ -1711,6 +1762,7 @@ classify(const struct attempt *a, struct outcome *o)
 	struct reply r;
 
 	memset(o, 0, sizeof *o);
+	o->sent = a->sent;
 	if (a->too_big) {
 		set_outcome(o, OUT_ERROR, "reply larger than %zu KiB", REPLY_MAX / 1024);
 		return;
@@ -1718,6 +1770,7 @@ classify(const struct attempt *a, struct outcome *o)
 	if (a->rc != CURLE_OK) {
 		set_outcome(o, transient_curl(a->rc) ? OUT_RETRY : OUT_ERROR, "%s",
 		    a->errtext);
+		o->said = SAID_NOTHING;
 		return;
 	}
 	switch (http_class_of(a->http)) {
@@ -1725,8 +1778,10 @@ classify(const struct attempt *a, struct outcome *o)
 		set_outcome(o, OUT_ERROR, "redirect (HTTP %ld) not followed", a->http);
 		return;
 	case H_TRANSIENT:
+	case H_THROTTLE:
 		set_outcome(o, OUT_RETRY, "HTTP %ld", a->http);
 		o->delay = a->retry_after;
+		o->said = http_class_of(a->http) == H_THROTTLE ? SAID_SLOW_DOWN : SAID_NOTHING;
 		return;
 	case H_ERROR:
 		set_outcome(o, OUT_ERROR, "HTTP %ld", a->http);
@@ -1736,6 +1791,7 @@ classify(const struct attempt *a, struct outcome *o)
 	}
 	if (a->len == 0) {
 		set_outcome(o, OUT_RETRY, "empty reply");
+		o->said = SAID_NOTHING;
 		return;
 	}
 	if (parse_reply(a->body, a->len, &r) < 0) {
@@ -1817,14 +1873,26 @@ finish(struct task *t)
 	row_ready(t);
 }
 
+/* Keeps what the reply said (code, msg) for the task's --json row. */
+static void
+take_reply(struct task *t, const struct outcome *o)
+{
+	t->has_code = o->has_code;
+	t->code = o->code;
+	t->has_msg = opt.json && o->has_msg;
+	if (t->has_msg)
+		set_msg(t, o->msg);
+}
+
 /* A state or NOT_FOUND came: the row is settled, or (--wait) polled again. */
 static void
-settle(struct task *t, enum own own, const char *state, double tn)
+settle(struct task *t, enum own own, const struct outcome *o, double tn)
 {
+	take_reply(t, o);
 	t->own = own;
-	snprintf(t->state, sizeof t->state, "%s", state);
+	snprintf(t->state, sizeof t->state, "%s", o->state);
 	t->attempts = 0;
-	if (opt.wait && own == OWN_NONE && unfinished(state)) {
+	if (opt.wait && own == OWN_NONE && unfinished(o->state)) {
 		t->polls++;
 		schedule(t->seq, tn + poll_interval(t->polls));
 		return;
@@ -1832,52 +1900,109 @@ settle(struct task *t, enum own own, const char *state, double tn)
 	finish(t);
 }
 
+/*
+ * The task's row is ERROR.  When it is so for want of an answer, and
+ * --max-failures tasks in a row have failed so, the API is taken for dead:
+ * rhq stops as on a fatal error rather than spend every task's retries on it.
+ */
 static void
-fail(struct task *t, const char *why)
+fail(struct task *t, const struct outcome *o)
 {
-	note("%s: %s", t->id, why);
+	take_reply(t, o);
+	note("%s: %s", t->id, o->why);
 	t->own = OWN_ERROR;
 	t->attempts = 0;
 	finish(t);
+	if (o->said != SAID_NOTHING || opt.max_failures == 0 ||
+	    ++api.failed < (unsigned long)opt.max_failures)
+		return;
+	note("no answer from the API for %lu tasks in a row (the last: %s); stopping "
+	    "(see --max-failures)", api.failed, o->why);
+	fatal_stop = 1;
+}
+
+/*
+ * Keeps track of the API's health from each outcome: see `api`.  An answer
+ * ends an outage; a failure for want of one starts it or goes on with it.
+ */
+static void
+watch_api(const struct outcome *o, double tn)
+{
+	if (o->said == SAID_ANSWER) {
+		if (api.down)
+			note("API answers again after %.1f s", tn - api.since);
+		api.since = 0;
+		api.down = 0;
+		api.failed = 0;
+	} else if (o->said == SAID_NOTHING) {
+		if (api.since == 0)
+			api.since = o->sent > 0 ? o->sent : tn;
+		snprintf(api.why, sizeof api.why, "%s", o->why);
+		/* While it is down, one probe an --interval. */
+		if (api.down && not_before < tn + opt.interval)
+			not_before = tn + opt.interval;
+	}
+}
+
+/*
+ * A transient failure: the task is tried again after a backoff, or a
+ * Retry-After if longer.  Without --wait its retries are counted, and when
+ * they are used up the row is ERROR.  With --wait the task keeps its last
+ * known state and, its retries used up, is polled on at its normal pace; a
+ * task that has used up its retries on a dead API reports the outage, once
+ * for all tasks, and from then on the probes of next_start() set the pace.
+ */
+static void
+retry(struct task *t, const struct outcome *o, double tn)
+{
+	double d;
+
+	if (t->attempts == 1)
+		t->failing_since = o->sent;
+	if (t->attempts > opt.retries && !opt.wait) {
+		fail(t, o);
+		return;
+	}
+	d = t->attempts > opt.retries ? poll_interval(t->polls) : backoff(t->attempts);
+	if (o->delay > d)
+		d = o->delay;
+	if (t->attempts > opt.retries) {
+		/* No answer from anyone since this task began to fail: it is down. */
+		if (o->said == SAID_NOTHING && !api.down && api.since > 0 &&
+		    api.since <= t->failing_since) {
+			note("API unreachable (%s); polling on", o->why);
+			api.down = 1;
+			if (not_before < tn + opt.interval)
+				not_before = tn + opt.interval;
+		}
+	}
+	if (opt.verbose)
+		note("%s: %s, retrying in %.1f s", t->id, o->why, d);
+	schedule(t->seq, tn + d);
 }
 
 /*
  * Applies an outcome to its task.  This is the only code that changes a
- * task's state, phase, attempts or due time, and the tallies.
+ * task's state, phase, attempts or due time, the tallies, and what rhq
+ * knows of the API.
  */
 static void
 apply(struct task *t, const struct outcome *o, double tn)
 {
-	double d;
-
-	if (o->kind != OUT_DEADLINE && o->kind != OUT_INVALID) {
-		t->has_code = o->has_code;
-		t->code = o->code;
-		t->has_msg = opt.json && o->has_msg;
-		if (t->has_msg)
-			set_msg(t, o->msg);
-	}
+	if (o->kind != OUT_DEADLINE && o->kind != OUT_INVALID)
+		watch_api(o, tn);
 	switch (o->kind) {
 	case OUT_STATE:
-		settle(t, OWN_NONE, o->state, tn);
+		settle(t, OWN_NONE, o, tn);
 		break;
 	case OUT_NOT_FOUND:
-		settle(t, OWN_NOT_FOUND, "", tn);
+		settle(t, OWN_NOT_FOUND, o, tn);
 		break;
 	case OUT_RETRY:
-		if (t->attempts > opt.retries) {
-			fail(t, o->why);
-			break;
-		}
-		d = backoff(t->attempts);
-		if (o->delay > d)
-			d = o->delay;
-		if (opt.verbose)
-			note("%s: %s, retrying in %.1f s", t->id, o->why, d);
-		schedule(t->seq, tn + d);
+		retry(t, o, tn);
 		break;
 	case OUT_ERROR:
-		fail(t, o->why);
+		fail(t, o);
 		break;
 	case OUT_FATAL:
 		note("%s for task %s", o->why, t->id);
@@ -2206,15 +2331,21 @@ rate_take_slot(double tn)
 	next_send += 1 / opt.rate;
 }
 
-/* When the next request may start: its task is due and (--rate) its slot has come. */
+/*
+ * When the next request may start: a job is free (only one serves while the
+ * API is down), its task is due, no pause holds requests back, and (--rate)
+ * its slot has come.
+ */
 static double
 next_start(void)
 {
 	double at;
 
-	if (heap.n == 0 || in_flight >= opt.jobs)
+	if (heap.n == 0 || in_flight >= (api.down ? 1 : opt.jobs))
 		return INFINITY;
 	at = heap.v[0].at;
+	if (not_before > at)
+		at = not_before;
 	return opt.rate > 0 && next_send > at ? next_send : at;
 }
 
@@ -2278,9 +2409,12 @@ wait_for_work(double tn, int started)
 	}
 }
 
-/* Gives up waiting at the deadline: every unfinished task gets its last known state. */
+/*
+ * Gives up waiting, at the deadline or (outage) after --max-outage seconds
+ * without an answer: every unfinished task gets its last known state.
+ */
 static void
-give_up(void)
+give_up(int outage, double tn)
 {
 	struct outcome o = { .kind = OUT_DEADLINE };
 	unsigned long s, n = 0;
@@ -2300,8 +2434,22 @@ give_up(void)
 		}
 	}
 	write_rows();
-	note("deadline reached with %lu task%s unfinished", n, n == 1 ? "" : "s");
-	gave_up = 1;
+	if (outage) {
+		note("no answer from the API for %.0f s (the last failure: %s); giving up with "
+		    "%lu task%s unfinished (see --max-outage)", tn - api.since, api.why, n,
+		    n == 1 ? "" : "s");
+		outage_stop = 1;
+	} else {
+		note("deadline reached with %lu task%s unfinished", n, n == 1 ? "" : "s");
+		gave_up = 1;
+	}
+}
+
+/* Has the API given no answer for longer than --max-outage allows? */
+static int
+outage_too_long(double tn)
+{
+	return opt.max_outage > 0 && api.since > 0 && tn - api.since >= opt.max_outage;
 }
 
 /* The loop: read, send, write, wait, collect, until every row is out. */
@@ -2321,8 +2469,8 @@ run(void)
 		moved += write_rows();
 		if (fatal_stop || got_signal || (src.done && window.live == 0))
 			break;
-		if (tn >= deadline_at) {
-			give_up();
+		if (tn >= deadline_at || outage_too_long(tn)) {
+			give_up(tn < deadline_at, tn);
 			break;
 		}
 		/* Rows written make room: take more records before sleeping. */
@@ -2346,7 +2494,7 @@ run(void)
 static int
 exit_status(void)
 {
-	if (fatal_stop)
+	if (fatal_stop || outage_stop)
 		return EXIT_FATAL;
 	if (got_signal)
 		return -1;
@@ -2370,7 +2518,8 @@ usage(void)
 	fputs("usage: rhq [-0ahsVvw] [-d C] [-f N] [-j N] [--base-url URL | --site cn|ai]\n"
 	    "           [--api-key-file FILE] [--timeout SECS] [--connect-timeout SECS]\n"
 	    "           [--cacert FILE] [--insecure-http] [--retries N] [--retry-delay SECS]\n"
-	    "           [--rate R] [--interval SECS] [--deadline SECS] [--json]\n"
+	    "           [--rate R] [--interval SECS] [--deadline SECS] [--max-outage SECS]\n"
+	    "           [--max-failures N] [--json]\n"
 	    "           [--progress | --no-progress] [ID ...]\n"
 	    "Try 'rhq --help' for more information.\n", stderr);
 	exit(EXIT_FATAL);
@@ -2399,6 +2548,10 @@ help(void)
 	    "  -w, --wait              poll each task until it finishes; rows in finishing order\n"
 	    "  --interval SECS         pause between polls of one task (default " STR(DEF_INTERVAL) ")\n"
 	    "  --deadline SECS         with --wait: give up after SECS, exit 3\n"
+	    "  --max-outage SECS       with --wait: give up when the API has not answered for\n"
+	    "                          SECS, exit 2 (default " STR(DEF_MAX_OUTAGE) " without --deadline; 0: never)\n"
+	    "  --max-failures N        stop, exit 2, when N tasks in a row got no answer from\n"
+	    "                          the API (default " STR(DEF_MAX_FAILURES) "; 0: never)\n"
 	    "  -f, --field N           take the ID from field N of each line\n"
 	    "  -d, --delimiter C       field delimiter for -f (default TAB)\n"
 	    "  -a, --append            print the whole input line, TAB, the state\n"
@@ -2412,7 +2565,8 @@ help(void)
 	    "  -V, --version           show the version and exit\n"
 	    "\n"
 	    "Exit status: 0 every ID got a state; 1 some rows are ERROR, NOT_FOUND or\n"
-	    "INVALID; 2 usage, key, configuration or output failure; 3 --deadline reached.\n",
+	    "INVALID; 2 usage, key, configuration or output failure, or no answer from the\n"
+	    "API; 3 --deadline reached.\n",
 	    stdout);
 	exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
 }
@@ -2699,6 +2853,7 @@ enum {
 	OPT_BASE_URL = 256, OPT_SITE, OPT_KEY_FILE, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT,
 	OPT_CACERT, OPT_INSECURE_HTTP, OPT_RETRIES, OPT_RETRY_DELAY, OPT_RATE,
 	OPT_INTERVAL, OPT_DEADLINE, OPT_JSON, OPT_PROGRESS, OPT_NO_PROGRESS,
+	OPT_MAX_OUTAGE, OPT_MAX_FAILURES,
 };
 
 static const struct option longopts[] = {
@@ -2716,6 +2871,8 @@ static const struct option longopts[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "max-failures", required_argument, NULL, OPT_MAX_FAILURES },
+	{ "max-outage", required_argument, NULL, OPT_MAX_OUTAGE },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "rate", required_argument, NULL, OPT_RATE },
@@ -2823,6 +2980,12 @@ parse_options(int argc, char *argv[])
 		case OPT_JSON:
 			opt.json = 1;
 			break;
+		case OPT_MAX_FAILURES:
+			opt.max_failures = count_arg("--max-failures", optarg, 0, 1000000);
+			break;
+		case OPT_MAX_OUTAGE:
+			opt.max_outage = seconds_arg("--max-outage", optarg, 0, 1e7);
+			break;
 		case OPT_PROGRESS:
 			opt.progress = 1;
 			break;
@@ -2837,6 +3000,13 @@ parse_options(int argc, char *argv[])
 		note("--deadline needs --wait");
 		usage();
 	}
+	if (opt.max_outage >= 0 && !opt.wait) {
+		note("--max-outage needs --wait");
+		usage();
+	}
+	/* A --deadline bounds the wait already; without one, so does an outage. */
+	if (opt.max_outage < 0)
+		opt.max_outage = deadline_set ? 0 : DEF_MAX_OUTAGE;
 	if (delim_set && opt.field == 0) {
 		note("--delimiter needs --field");
 		usage();

@@ -9,7 +9,8 @@ _rhq()
 	opts='-0 -a -d -f -h -j -s -V -v -w
 	    --api-key-file --append --base-url --cacert --connect-timeout
 	    --deadline --delimiter --field --help --insecure-http --interval
-	    --jobs --json --no-progress --null --progress --rate --retries
+	    --jobs --json --max-failures --max-outage --no-progress --null
+	    --progress --rate --retries
 	    --retry-delay --site --summary --timeout --verbose --version --wait'
 
 	case $prev in
@@ -23,7 +24,8 @@ _rhq()
 		return 0
 		;;
 	--base-url|--connect-timeout|--deadline|-d|--delimiter|-f|--field|\
-	--interval|-j|--jobs|--rate|--retries|--retry-delay|--timeout)
+	--interval|-j|--jobs|--max-failures|--max-outage|--rate|--retries|\
+	--retry-delay|--timeout)
 		# A URL, a number or a character: nothing sensible to offer.
 		return 0
 		;;

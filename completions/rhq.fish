@@ -16,6 +16,8 @@ complete -c rhq -l insecure-http -d 'Allow the key over plain http to a non-loop
 complete -c rhq -l interval -x -d 'With --wait, seconds between polls of one task (default 5)'
 complete -c rhq -s j -l jobs -x -d 'Requests in flight, 1-64 (default 1)'
 complete -c rhq -l json -d 'Write one JSON object a line'
+complete -c rhq -l max-failures -x -d 'Stop after N tasks in a row got no answer (default 5, 0 never)'
+complete -c rhq -l max-outage -x -d 'With --wait, give up after SECS without an answer (default 600)'
 complete -c rhq -l no-progress -d 'Never show the progress line'
 complete -c rhq -s 0 -l null -d 'Input items are separated by NUL'
 complete -c rhq -l progress -d 'Always show the progress line'

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "suites.h"
@@ -50,6 +51,42 @@ assert_lines(const char *text, const char *const want[])
 		s = e + 1;
 	}
 	ck_assert_msg(*s == '\0', "unexpected extra output: %s", s);
+}
+
+/* How many lines of text match pattern. */
+static size_t
+count_matching(const char *text, const char *pattern)
+{
+	const char *s, *e;
+	size_t n = 0;
+
+	for (s = text; (e = strchr(s, '\n')) != NULL; s = e + 1)
+		n += line_matches(s, e - s, pattern);
+	return n;
+}
+
+/* The monotonic clock, which a warped run's clock starts from. */
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Puts an outage in rhq's time: from `from` to `until` seconds after the
+ * start of the warped run that follows, every connection is reset.
+ */
+static double
+outage(enum standin_fault kind, double from, double until)
+{
+	double t0 = mono();
+
+	standin_set_clock(srv, rhq_clock);
+	standin_set_fault(srv, kind, t0 + from, t0 + until);
+	return t0;
 }
 
 /* Scripts a reply with HTTP 200 for id, for every request. */
@@ -324,6 +361,211 @@ START_TEST(malformed_json_is_unparseable)
 }
 END_TEST
 
+
+/* ------------------------------------------ section 1: outage-proof --wait */
+
+#define RUNNING_BODY	"{\"code\":0,\"msg\":\"success\",\"data\":\"RUNNING\"}"
+
+/*
+ * The issue's case: a 12-second outage in a --wait --interval 1 --deadline
+ * 25 run.  Every task keeps its state through it and finishes after it; one
+ * line says the API went away, one that it came back.
+ */
+START_TEST(wait_rides_out_an_outage)
+{
+	static const char in[] = "9601\n9602\n9603\n9604\n9605\n9606\n9607\n9608\n";
+	char id[8];
+	struct proc p;
+	double took;
+	int i;
+
+	/* RUNNING for the first 5 polls (2 or 3 of them before the outage), then SUCCESS. */
+	for (i = 1; i <= 8; i++) {
+		snprintf(id, sizeof id, "960%d", i);
+		ck_assert_int_eq(standin_script(srv, id, 200, RUNNING_BODY, NULL, 5), 0);
+	}
+	outage(STANDIN_FAULT_RESET, 2.5, 14.5);
+	took = rhq_run_warped(&p, in, NOENV,
+	    ARGS("--wait", "--interval", "1", "--deadline", "25", "-j", "4"));
+	ck_assert_msg(p.status == 0, "exit %d; stderr: %s", p.status, p.err_buf);
+	ck_assert_uint_eq(count_lines(p.out_buf), 8);
+	ck_assert_uint_eq(count_matching(p.out_buf, "960?\tSUCCESS"), 8);
+	assert_lines(p.err_buf, ARGS(
+	    "rhq: API unreachable (*); polling on",
+	    "rhq: API answers again after 1[1-3].? s"));
+	ck_assert_msg(took > 14.5 && took < 20, "took %.3f s", took);
+	proc_free(&p);
+}
+END_TEST
+
+/* A blip that the retries get over says nothing. */
+START_TEST(wait_blip_is_silent)
+{
+	struct proc p;
+
+	outage(STANDIN_FAULT_RESET, 0.5, 1.2);
+	ck_assert_int_eq(standin_script(srv, "9611", 200, RUNNING_BODY, NULL, 3), 0);
+	rhq_run_warped(&p, "9611\n", NOENV, ARGS("--wait", "--interval", "0.4"));
+	ck_assert_run(&p, 0, "9611\tSUCCESS\n", "");
+	proc_free(&p);
+}
+END_TEST
+
+/*
+ * With no --deadline, an API that stays away ends the wait after
+ * --max-outage seconds (default 600): exit 2, the unfinished tasks with
+ * their last known state.  While it is away, rhq sends one request at a
+ * time, one an --interval.
+ */
+START_TEST(wait_gives_up_after_max_outage)
+{
+	char in[1024] = "", id[16];
+	struct proc p;
+	double took;
+	size_t requests;
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(id, sizeof id, "%d", 9700 + i);
+		ck_assert_int_eq(standin_script(srv, id, 200, RUNNING_BODY, NULL, 0), 0);
+		snprintf(in + strlen(in), sizeof in - strlen(in), "%s\n", id);
+	}
+	outage(STANDIN_FAULT_RESET, 1.5, 1e9);
+	took = rhq_run_warped(&p, in, NOENV,
+	    ARGS("--wait", "--interval", "1", "--max-outage", "60", "-j", "8", "-v"));
+	ck_assert_msg(p.status == 2, "exit %d; stderr: %s", p.status, p.err_buf);
+	ck_assert_uint_eq(count_lines(p.out_buf), 40);
+	ck_assert_uint_eq(count_matching(p.out_buf, "97??\tRUNNING"), 40);
+	ck_assert_uint_eq(count_matching(p.err_buf, "rhq: API unreachable (*); polling on"), 1);
+	ck_assert_uint_eq(count_matching(p.err_buf, "rhq: no answer from the API for 60 s "
+	    "(the last failure: *); giving up with 40 tasks unfinished (see --max-outage)"), 1);
+	ck_assert_uint_eq(count_matching(p.err_buf, "rhq: API answers again*"), 0);
+	ck_assert_msg(took > 61 && took < 64, "took %.3f s", took);
+	/* Each task's retries, then about one probe a second: not 40 tasks each polling on. */
+	requests = count_matching(p.err_buf, "rhq: 97??: HTTP 000, *");
+	ck_assert_msg(requests <= 40 * 4 + 60 + 10, "%zu requests", requests);
+	proc_free(&p);
+}
+END_TEST
+
+START_TEST(wait_max_outage_default)
+{
+	struct proc p;
+	double took;
+
+	outage(STANDIN_FAULT_RESET, 0, 1e9);
+	took = rhq_run_warped(&p, "3\n", NOENV, ARGS("--wait"));
+	ck_assert_int_eq(p.status, 2);
+	ck_assert_str_eq(p.out_buf, "3\tUNKNOWN\n");
+	assert_lines(p.err_buf, ARGS(
+	    "rhq: API unreachable (*); polling on",
+	    "rhq: no answer from the API for 600 s (the last failure: *); giving up with "
+	    "1 task unfinished (see --max-outage)"));
+	ck_assert_msg(took > 600 && took < 603, "took %.3f s", took);
+	proc_free(&p);
+
+	/* A --deadline is the bound then; --max-outage 0 turns the limit off. */
+	took = rhq_run_warped(&p, "3\n", NOENV, ARGS("--wait", "--deadline", "700"));
+	ck_assert_int_eq(p.status, 3);
+	ck_assert_msg(took > 700 && took < 703, "took %.3f s", took);
+	proc_free(&p);
+	took = rhq_run_warped(&p, "3\n", NOENV,
+	    ARGS("--wait", "--deadline", "800", "--max-outage", "0"));
+	ck_assert_int_eq(p.status, 3);
+	ck_assert_msg(took > 800 && took < 803, "took %.3f s", took);
+	proc_free(&p);
+}
+END_TEST
+
+START_TEST(max_outage_usage)
+{
+	struct proc p;
+
+	rhq_run(&p, "3\n", NOENV, ARGS("--max-outage", "5"));
+	ck_assert_int_eq(p.status, 2);
+	ck_assert_msg(strncmp(p.err_buf, "rhq: --max-outage needs --wait\nusage: rhq ", 42) == 0,
+	    "stderr: %s", p.err_buf);
+	proc_free(&p);
+	rhq_run(&p, "3\n", NOENV, ARGS("--wait", "--max-outage", "-1"));
+	ck_assert_int_eq(p.status, 2);
+	ck_assert_msg(strncmp(p.err_buf, "rhq: --max-outage: invalid value '-1'", 37) == 0,
+	    "stderr: %s", p.err_buf);
+	proc_free(&p);
+	rhq_run(&p, "3\n", NOENV, ARGS("--max-failures", "x"));
+	ck_assert_int_eq(p.status, 2);
+	ck_assert_msg(strncmp(p.err_buf, "rhq: --max-failures: invalid value 'x'", 38) == 0,
+	    "stderr: %s", p.err_buf);
+	proc_free(&p);
+	ck_assert_uint_eq(standin_requests(srv), 0);
+}
+END_TEST
+
+/* -------------------------------------- section 2: a dead API fails fast */
+
+START_TEST(dead_api_stops_after_max_failures)
+{
+	static const char in[] = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n";
+	struct proc p;
+	double took;
+
+	took = rhq_run_warped(&p, in, ARGS("RUNNINGHUB_BASE_URL=http://127.0.0.1:1"), NOARGS);
+	ck_assert_int_eq(p.status, 2);
+	ck_assert_str_eq(p.out_buf, "1\tERROR\n2\tERROR\n3\tERROR\n4\tERROR\n5\tERROR\n");
+	assert_lines(p.err_buf, ARGS(
+	    "rhq: 1: Failed to connect to 127.0.0.1 port 1 *",
+	    "rhq: 2: Failed to connect to 127.0.0.1 port 1 *",
+	    "rhq: 3: Failed to connect to 127.0.0.1 port 1 *",
+	    "rhq: 4: Failed to connect to 127.0.0.1 port 1 *",
+	    "rhq: 5: Failed to connect to 127.0.0.1 port 1 *",
+	    "rhq: no answer from the API for 5 tasks in a row (the last: Failed to connect "
+	    "to 127.0.0.1 port 1 *); stopping (see --max-failures)"));
+	/* Five tasks' retries, not twelve. */
+	ck_assert_msg(took < 5 * 7.5, "took %.3f s", took);
+	proc_free(&p);
+
+	/* With -j, the tasks in flight when it stops get no row. */
+	rhq_run_warped(&p, in, ARGS("RUNNINGHUB_BASE_URL=http://127.0.0.1:1"),
+	    ARGS("-j", "4", "--max-failures", "2", "--retries", "0"));
+	ck_assert_int_eq(p.status, 2);
+	ck_assert_uint_ge(count_lines(p.out_buf), 2);
+	ck_assert_uint_le(count_lines(p.out_buf), 5);
+	ck_assert_uint_eq(count_matching(p.err_buf, "rhq: no answer from the API for 2 tasks "
+	    "in a row *"), 1);
+	proc_free(&p);
+
+	/* 0 turns it off: every task gets its row. */
+	rhq_run_warped(&p, in, ARGS("RUNNINGHUB_BASE_URL=http://127.0.0.1:1"),
+	    ARGS("--max-failures", "0", "--retries", "0"));
+	ck_assert_int_eq(p.status, 1);
+	ck_assert_uint_eq(count_matching(p.out_buf, "*\tERROR"), 12);
+	proc_free(&p);
+}
+END_TEST
+
+/* An answer in between starts the count again; gateways' 5xx count as no answer. */
+START_TEST(max_failures_counts_in_a_row)
+{
+	static const char in[] = "9105\n9105\n9105\n9105\n3\n9105\n9105\n9105\n9105\n9105\n7\n";
+	struct proc p;
+
+	rhq_run_warped(&p, in, NOENV, ARGS("--retries", "1"));
+	ck_assert_int_eq(p.status, 2);
+	ck_assert_str_eq(p.out_buf, "9105\tERROR\n9105\tERROR\n9105\tERROR\n9105\tERROR\n"
+	    "3\tSUCCESS\n9105\tERROR\n9105\tERROR\n9105\tERROR\n9105\tERROR\n9105\tERROR\n");
+	ck_assert_uint_eq(count_matching(p.err_buf, "rhq: 9105: HTTP 503"), 9);
+	ck_assert_uint_eq(count_matching(p.err_buf, "rhq: no answer from the API for 5 tasks "
+	    "in a row (the last: HTTP 503); stopping (see --max-failures)"), 1);
+	ck_assert_uint_eq(standin_requests_for(srv, "7"), 0);
+	proc_free(&p);
+
+	/* Errors the API itself answers are answers. */
+	rhq_run_warped(&p, "9301\n9301\n9301\n9301\n9301\n9301\n3\n", NOENV, NOARGS);
+	ck_assert_int_eq(p.status, 1);
+	ck_assert_uint_eq(count_lines(p.out_buf), 7);
+	proc_free(&p);
+}
+END_TEST
+
 Suite *
 outage_suite(void)
 {
@@ -340,6 +582,16 @@ outage_suite(void)
 	tcase_add_test(tc, key_file_directory);
 	tcase_add_test(tc, verbose_says_no_connection);
 	tcase_add_test(tc, malformed_json_is_unparseable);
+	suite_add_tcase(s, tc);
+
+	tc = server_tcase("outage");
+	tcase_add_test(tc, wait_rides_out_an_outage);
+	tcase_add_test(tc, wait_blip_is_silent);
+	tcase_add_test(tc, wait_gives_up_after_max_outage);
+	tcase_add_test(tc, wait_max_outage_default);
+	tcase_add_test(tc, max_outage_usage);
+	tcase_add_test(tc, dead_api_stops_after_max_failures);
+	tcase_add_test(tc, max_failures_counts_in_a_row);
 	suite_add_tcase(s, tc);
 	return s;
 }
