@@ -66,9 +66,14 @@
 #define KEY_MAX		4096		/* longest API key */
 #define KEY_WAIT	2		/* seconds for a writer to open a key FIFO */
 #define JOBS_MAX	64
+#define WINDOW_ROWS	4096		/* rows the reorder window holds (no --wait) */
 #define BACKOFF_CAP	30.0		/* seconds */
 #define RETRY_AFTER_CAP	60.0		/* seconds */
 #define TICK		0.25		/* longest sleep between signal checks */
+#define RATE_BURST	0.005		/* seconds of --rate slots one wake-up may make up */
+#define RATE_MIN	0.5		/* requests a second that throttling leaves at least */
+#define RECOVER_SECS	10.0		/* throttled, the rate regains its old value in half */
+#define METER_TAU	1.0		/* seconds the measured request rate looks back */
 
 /* Defaults, used by both the options and --help. */
 #define DEF_TIMEOUT		30
@@ -165,9 +170,11 @@ static const struct {
 /*
  * Tasks.  A task is one input record that needs a row.  Tasks live in a
  * window indexed by sequence number (input order).  Without --wait the
- * window holds at most -j tasks: a finished row waits there only until every
- * earlier row is out, so memory is bounded by -j, not by the input.  With
- * --wait it grows to hold every unfinished task.
+ * window holds at most WINDOW_ROWS tasks: a finished row waits there only
+ * until every earlier row is out, so memory is bounded, not by the input;
+ * and as the window is far larger than -j, a task that waits to be retried
+ * holds up the rows after it, but not the requests.  With --wait it grows to
+ * hold every unfinished task.
  */
 struct task {
 	enum { T_DUE, T_SENDING, T_DONE, T_GONE } phase;
@@ -369,8 +376,31 @@ static struct {
 	size_t n, cap;
 } heap;
 
-static double next_send;		/* earliest start of the next request (--rate) */
-static double not_before;		/* no request starts earlier (probes) */
+static double next_send;		/* earliest start of the next request (the rate) */
+static double not_before;		/* no request starts earlier (Retry-After, probes) */
+
+/*
+ * The pace of requests.  It starts at -j requests in flight and --rate (0:
+ * no limit).  A reply that says "too fast" halves both, once for all the
+ * requests sent before the cut (as TCP does), and every answer grows them
+ * back slowly, never above -j and --rate: the run slows as a whole instead
+ * of one task at a time.  A rate cut without --rate is lifted once it has
+ * grown back to twice the rate it was cut from.
+ */
+static struct {
+	double jobs;		/* requests in flight allowed, 1 to -j */
+	double rate;		/* requests a second allowed; 0: no limit */
+	double peak;		/* the rate at the last cut; 0: no cut to grow back from */
+	double cut_at, grown_at;
+	int shown_jobs;		/* what -v said last */
+	double shown_rate;
+} pace;
+
+/* The rate at which requests start, measured: see meter_rate(). */
+static struct {
+	unsigned long n;
+	double first, at, ewma;
+} meter;
 static double deadline_at = INFINITY;
 static int fatal_stop, gave_up, outage_stop;
 
@@ -436,6 +466,7 @@ static void flush_output(void);
 /* Scheduler */
 static void schedule(unsigned long, double);
 static void rate_take_slot(double);
+static double meter_rate(double);
 static int run(void);
 static int exit_status(void);
 
@@ -1130,7 +1161,10 @@ job_init(struct job *j)
 	    (opt.cacert && curl_easy_setopt(h, CURLOPT_CAINFO, opt.cacert)) ||
 	    (no_proxy && (curl_easy_setopt(h, CURLOPT_PROXY, "") ||
 	    curl_easy_setopt(h, CURLOPT_NOPROXY, "*"))) ||
-	    (https && opt.jobs > 1 && curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L)))
+	    (https && opt.jobs > 1 && curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L)) ||
+	    /* One stream gains nothing from HTTP/2, and pays for its framing. */
+	    (opt.jobs == 1 && curl_easy_setopt(h, CURLOPT_HTTP_VERSION,
+	    (long)CURL_HTTP_VERSION_1_1)))
 		return -1;
 	return 0;
 }
@@ -1922,6 +1956,78 @@ fail(struct task *t, const struct outcome *o)
 }
 
 /*
+ * With -v, says what the pace is now: always after a cut, and after growth
+ * when the jobs changed or the rate by a tenth.
+ */
+static void
+show_pace(const char *what, int always)
+{
+	int jobs = (int)pace.jobs;
+	double r = pace.rate, was = pace.shown_rate;
+
+	if (!opt.verbose || (!always && jobs == pace.shown_jobs &&
+	    (r == was || (r > 0 && was > 0 && fabs(r - was) < 0.1 * was))))
+		return;
+	pace.shown_jobs = jobs;
+	pace.shown_rate = pace.rate;
+	if (jobs == opt.jobs && pace.rate == opt.rate)
+		note("%s: back to full speed", what);
+	else if (pace.rate > 0)
+		note("%s: at most %d request%s at once, %.1f a second", what, jobs,
+		    jobs == 1 ? "" : "s", pace.rate);
+	else
+		note("%s: at most %d request%s at once", what, jobs, jobs == 1 ? "" : "s");
+}
+
+/*
+ * The API said "too fast": no request starts before its Retry-After, and,
+ * once for every request sent before this cut, the requests in flight and
+ * the rate are halved.  The rate cut is from what rhq was sending lately.
+ */
+static void
+slow_down(const struct outcome *o, double tn)
+{
+	double r = meter_rate(tn);
+
+	if (o->delay > 0 && not_before < tn + o->delay)
+		not_before = tn + o->delay;
+	if (o->sent < pace.cut_at)
+		return;
+	if (pace.rate > 0 && pace.rate < r)
+		r = pace.rate;
+	pace.peak = r;
+	pace.rate = r / 2 > RATE_MIN ? r / 2 : RATE_MIN;
+	pace.jobs = pace.jobs / 2 > 1 ? pace.jobs / 2 : 1;
+	pace.cut_at = pace.grown_at = tn;
+	if (opt.verbose) {
+		char what[WHY_MAX + 16];
+
+		snprintf(what, sizeof what, "slowing down (%s)", o->why);
+		show_pace(what, 1);
+	}
+}
+
+/* An answer: the pace grows back, by one job a round and a tenth of the old rate a second. */
+static void
+speed_up(double tn)
+{
+	if (pace.jobs < opt.jobs) {
+		pace.jobs += 1 / pace.jobs;
+		if (pace.jobs > opt.jobs)
+			pace.jobs = opt.jobs;
+	}
+	if (pace.peak > 0) {
+		pace.rate += (tn - pace.grown_at) * pace.peak / RECOVER_SECS;
+		if (opt.rate > 0 ? pace.rate >= opt.rate : pace.rate >= 2 * pace.peak) {
+			pace.rate = opt.rate;
+			pace.peak = 0;
+		}
+	}
+	pace.grown_at = tn;
+	show_pace("speeding up", 0);
+}
+
+/*
  * Keeps track of the API's health from each outcome: see `api`.  An answer
  * ends an outage; a failure for want of one starts it or goes on with it.
  */
@@ -1934,6 +2040,9 @@ watch_api(const struct outcome *o, double tn)
 		api.since = 0;
 		api.down = 0;
 		api.failed = 0;
+		speed_up(tn);
+	} else if (o->said == SAID_SLOW_DOWN) {
+		slow_down(o, tn);
 	} else if (o->said == SAID_NOTHING) {
 		if (api.since == 0)
 			api.since = o->sent > 0 ? o->sent : tn;
@@ -2151,6 +2260,12 @@ retire(struct task *t)
 	put_row(t);
 	t->phase = T_GONE;
 	window.live--;
+	/* A long record (-a) is not kept in a slot for reuse: the window is large. */
+	if (t->text_cap > 4 * SHOW_MAX) {
+		free(t->text);
+		t->text = NULL;
+		t->text_cap = 0;
+	}
 }
 
 /*
@@ -2316,19 +2431,58 @@ unschedule(void)
 }
 
 /*
- * Under --rate requests start on a schedule of slots 1/R apart, so waking a
- * little late does not lower the rate; at most one missed slot is made up.
+ * Counts a request start for meter_rate(): an exponentially weighted rate
+ * with a time constant of METER_TAU seconds.
+ */
+static void
+meter_start(double tn)
+{
+	if (meter.n++ == 0)
+		meter.first = tn;
+	meter.ewma = meter.ewma * exp(-(tn - meter.at) / METER_TAU) + 1 / METER_TAU;
+	meter.at = tn;
+}
+
+/* Requests started a second, lately; over the whole run while it is young. */
+static double
+meter_rate(double tn)
+{
+	double age = tn - meter.first;
+
+	if (age < METER_TAU)
+		return meter.n / (age > 0.001 ? age : 0.001);
+	return meter.ewma * exp(-(tn - meter.at) / METER_TAU);
+}
+
+/*
+ * With a rate (--rate, or one throttling set), requests start on a
+ * schedule of slots 1/R apart, so that waking a little late does not lower
+ * the rate: the slots a late wake-up missed are made up, up to RATE_BURST
+ * seconds of them (at least one), so several requests may start together.
  */
 static void
 rate_take_slot(double tn)
 {
-	if (opt.rate <= 0)
+	double burst;
+
+	meter_start(tn);
+	if (pace.rate <= 0)
 		return;
+	burst = floor(pace.rate * RATE_BURST);
+	if (burst < 1)
+		burst = 1;
 	if (next_send == 0)
 		next_send = tn;
-	else if (next_send < tn - 1 / opt.rate)
-		next_send = tn - 1 / opt.rate;
-	next_send += 1 / opt.rate;
+	else if (next_send < tn - burst / pace.rate)
+		next_send = tn - burst / pace.rate;
+	next_send += 1 / pace.rate;
+}
+
+/* Requests that may be in flight: one while the API is down. */
+static int
+jobs_allowed(void)
+{
+	return api.down ? 1 : (int)pace.jobs;
 }
 
 /*
@@ -2341,12 +2495,12 @@ next_start(void)
 {
 	double at;
 
-	if (heap.n == 0 || in_flight >= (api.down ? 1 : opt.jobs))
+	if (heap.n == 0 || in_flight >= jobs_allowed())
 		return INFINITY;
 	at = heap.v[0].at;
 	if (not_before > at)
 		at = not_before;
-	return opt.rate > 0 && next_send > at ? next_send : at;
+	return pace.rate > 0 && next_send > at ? next_send : at;
 }
 
 /* Starts requests for due tasks on idle jobs; returns how many it started. */
@@ -2356,7 +2510,7 @@ dispatch(double tn)
 	struct job *j;
 	int started = 0;
 
-	while (next_start() <= tn && (j = idle_job()) != NULL) {
+	while (!fatal_stop && next_start() <= tn && (j = idle_job()) != NULL) {
 		start_request(j, unschedule(), tn);
 		started++;
 	}
@@ -3061,8 +3215,10 @@ rhq_main(int argc, char *argv[])
 	src.what = opt.sep == '\n' ? "line" : "item";
 	src.in.fd = STDIN_FILENO;
 	src.in.buf = xmalloc(INBUF_SIZE);
-	window.cap = opt.jobs;
+	window.cap = WINDOW_ROWS;
 	window.t = xcalloc(window.cap, sizeof *window.t);
+	pace.jobs = pace.shown_jobs = opt.jobs;
+	pace.rate = pace.shown_rate = opt.rate;
 	stdout_is_pipe = fstat(STDOUT_FILENO, &st) == 0 &&
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	prog.on = opt.progress > 0 || (opt.progress == 0 && isatty(STDERR_FILENO));

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,21 @@ outage(enum standin_fault kind, double from, double until)
 	standin_set_clock(srv, rhq_clock);
 	standin_set_fault(srv, kind, t0 + from, t0 + until);
 	return t0;
+}
+
+/* With RHQ_TEST_FIGURES set, a test tells the figures it measured. */
+static void
+figure(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (getenv("RHQ_TEST_FIGURES") == NULL)
+		return;
+	va_start(ap, fmt);
+	fputs("figure: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
 }
 
 /* Scripts a reply with HTTP 200 for id, for every request. */
@@ -387,6 +403,7 @@ START_TEST(wait_rides_out_an_outage)
 	outage(STANDIN_FAULT_RESET, 2.5, 14.5);
 	took = rhq_run_warped(&p, in, NOENV,
 	    ARGS("--wait", "--interval", "1", "--deadline", "25", "-j", "4"));
+	figure("12 s outage in --wait --interval 1 --deadline 25: done in %.2f s", took);
 	ck_assert_msg(p.status == 0, "exit %d; stderr: %s", p.status, p.err_buf);
 	ck_assert_uint_eq(count_lines(p.out_buf), 8);
 	ck_assert_uint_eq(count_matching(p.out_buf, "960?\tSUCCESS"), 8);
@@ -433,6 +450,8 @@ START_TEST(wait_gives_up_after_max_outage)
 	outage(STANDIN_FAULT_RESET, 1.5, 1e9);
 	took = rhq_run_warped(&p, in, NOENV,
 	    ARGS("--wait", "--interval", "1", "--max-outage", "60", "-j", "8", "-v"));
+	figure("--max-outage 60: gave up after %.2f s, %zu requests", took,
+	    count_matching(p.err_buf, "rhq: 97??: HTTP 000, *"));
 	ck_assert_msg(p.status == 2, "exit %d; stderr: %s", p.status, p.err_buf);
 	ck_assert_uint_eq(count_lines(p.out_buf), 40);
 	ck_assert_uint_eq(count_matching(p.out_buf, "97??\tRUNNING"), 40);
@@ -455,6 +474,7 @@ START_TEST(wait_max_outage_default)
 
 	outage(STANDIN_FAULT_RESET, 0, 1e9);
 	took = rhq_run_warped(&p, "3\n", NOENV, ARGS("--wait"));
+	figure("default --max-outage: gave up after %.2f s", took);
 	ck_assert_int_eq(p.status, 2);
 	ck_assert_str_eq(p.out_buf, "3\tUNKNOWN\n");
 	assert_lines(p.err_buf, ARGS(
@@ -509,33 +529,37 @@ START_TEST(dead_api_stops_after_max_failures)
 	double took;
 
 	took = rhq_run_warped(&p, in, ARGS("RUNNINGHUB_BASE_URL=http://127.0.0.1:1"), NOARGS);
+	figure("dead API, 12 IDs: stopped after %.2f s", took);
 	ck_assert_int_eq(p.status, 2);
-	ck_assert_str_eq(p.out_buf, "1\tERROR\n2\tERROR\n3\tERROR\n4\tERROR\n5\tERROR\n");
+	/* Rows of failed tasks up to the first unfinished one, as on a fatal error. */
+	ck_assert_uint_le(count_lines(p.out_buf), 5);
+	ck_assert_uint_eq(count_matching(p.out_buf, "*\tERROR"), count_lines(p.out_buf));
+	ck_assert_uint_eq(count_matching(p.err_buf, "rhq: [0-9]*: Failed to connect to "
+	    "127.0.0.1 port 1 *"), 5);
+	ck_assert_uint_eq(count_matching(p.err_buf, "rhq: no answer from the API for 5 tasks "
+	    "in a row (the last: Failed to connect to 127.0.0.1 port 1 *); stopping "
+	    "(see --max-failures)"), 1);
+	ck_assert_uint_eq(count_lines(p.err_buf), 6);
+	/* About one task's retries (1 + 2 + 4 s at most), not twelve tasks' one after another. */
+	ck_assert_msg(took < 8, "took %.3f s", took);
+	proc_free(&p);
+
+	/* With --retries 0 and -j 1 the tasks fail in input order. */
+	rhq_run_warped(&p, in, ARGS("RUNNINGHUB_BASE_URL=http://127.0.0.1:1"),
+	    ARGS("--max-failures", "3", "--retries", "0"));
+	ck_assert_int_eq(p.status, 2);
+	ck_assert_str_eq(p.out_buf, "1\tERROR\n2\tERROR\n3\tERROR\n");
 	assert_lines(p.err_buf, ARGS(
 	    "rhq: 1: Failed to connect to 127.0.0.1 port 1 *",
 	    "rhq: 2: Failed to connect to 127.0.0.1 port 1 *",
 	    "rhq: 3: Failed to connect to 127.0.0.1 port 1 *",
-	    "rhq: 4: Failed to connect to 127.0.0.1 port 1 *",
-	    "rhq: 5: Failed to connect to 127.0.0.1 port 1 *",
-	    "rhq: no answer from the API for 5 tasks in a row (the last: Failed to connect "
+	    "rhq: no answer from the API for 3 tasks in a row (the last: Failed to connect "
 	    "to 127.0.0.1 port 1 *); stopping (see --max-failures)"));
-	/* Five tasks' retries, not twelve. */
-	ck_assert_msg(took < 5 * 7.5, "took %.3f s", took);
-	proc_free(&p);
-
-	/* With -j, the tasks in flight when it stops get no row. */
-	rhq_run_warped(&p, in, ARGS("RUNNINGHUB_BASE_URL=http://127.0.0.1:1"),
-	    ARGS("-j", "4", "--max-failures", "2", "--retries", "0"));
-	ck_assert_int_eq(p.status, 2);
-	ck_assert_uint_ge(count_lines(p.out_buf), 2);
-	ck_assert_uint_le(count_lines(p.out_buf), 5);
-	ck_assert_uint_eq(count_matching(p.err_buf, "rhq: no answer from the API for 2 tasks "
-	    "in a row *"), 1);
 	proc_free(&p);
 
 	/* 0 turns it off: every task gets its row. */
 	rhq_run_warped(&p, in, ARGS("RUNNINGHUB_BASE_URL=http://127.0.0.1:1"),
-	    ARGS("--max-failures", "0", "--retries", "0"));
+	    ARGS("--max-failures", "0", "--retries", "0", "-j", "4"));
 	ck_assert_int_eq(p.status, 1);
 	ck_assert_uint_eq(count_matching(p.out_buf, "*\tERROR"), 12);
 	proc_free(&p);
@@ -548,7 +572,7 @@ START_TEST(max_failures_counts_in_a_row)
 	static const char in[] = "9105\n9105\n9105\n9105\n3\n9105\n9105\n9105\n9105\n9105\n7\n";
 	struct proc p;
 
-	rhq_run_warped(&p, in, NOENV, ARGS("--retries", "1"));
+	rhq_run_warped(&p, in, NOENV, ARGS("--retries", "0"));
 	ck_assert_int_eq(p.status, 2);
 	ck_assert_str_eq(p.out_buf, "9105\tERROR\n9105\tERROR\n9105\tERROR\n9105\tERROR\n"
 	    "3\tSUCCESS\n9105\tERROR\n9105\tERROR\n9105\tERROR\n9105\tERROR\n9105\tERROR\n");
@@ -562,6 +586,198 @@ START_TEST(max_failures_counts_in_a_row)
 	rhq_run_warped(&p, "9301\n9301\n9301\n9301\n9301\n9301\n3\n", NOENV, NOARGS);
 	ck_assert_int_eq(p.status, 1);
 	ck_assert_uint_eq(count_lines(p.out_buf), 7);
+	proc_free(&p);
+}
+END_TEST
+
+/* ------------------------------- section 3: throttling slows the whole run */
+
+/* n IDs whose state is final (FAILED or SUCCESS), one a line, from first on. */
+static char *
+final_ids(unsigned long first, int n)
+{
+	char *in = malloc((size_t)n * 24 + 1), *p = in;
+	unsigned long id = first - first % 4 + 6;	/* 2 mod 4: FAILED */
+	int i;
+
+	ck_assert_ptr_nonnull(in);
+	for (i = 0; i < n; i++, id += (i % 2 ? 1 : 3))
+		p += sprintf(p, "%lu\n", id);
+	return in;
+}
+
+/* A Retry-After holds back every new request, not only its task's. */
+START_TEST(retry_after_holds_the_run)
+{
+	char *in = final_ids(20000, 18), all[1024];
+	struct proc p;
+	double took;
+
+	ck_assert_int_eq(standin_script(srv, "9501", 429, "<html>slow down</html>", "2", 1), 0);
+	ck_assert_int_eq(standin_script(srv, "9502", 429, "<html>slow down</html>", "2", 1), 0);
+	snprintf(all, sizeof all, "9501\n%s9502\n", in);
+	/* --wait: no reorder window to hold the rows up either way. */
+	took = rhq_run_warped(&p, all, NOENV, ARGS("--wait"));
+	figure("two 429s with Retry-After 2: %.2f s", took);
+	ck_assert_msg(p.status == 0, "exit %d; stderr: %s", p.status, p.err_buf);
+	ck_assert_uint_eq(count_lines(p.out_buf), 20);
+	/* 9501's pause comes before 9502 is asked at all, then 9502's own. */
+	ck_assert_msg(took >= 4 && took < 5, "took %.3f s", took);
+	ck_assert_uint_eq(standin_requests(srv), 22);
+	free(in);
+	proc_free(&p);
+}
+END_TEST
+
+/*
+ * Against an API that throttles above 100 requests a second, -j 8 halves its
+ * pace on a 429 and grows it back slowly: every task gets its state, with few
+ * throttled replies, and -v tells each change.
+ */
+START_TEST(throttling_slows_the_run)
+{
+	char *in = final_ids(30000, 300);
+	struct proc p;
+	double took;
+	unsigned throttled;
+
+	standin_set_clock(srv, rhq_clock);
+	ck_assert_int_eq(standin_set_throttle(srv, 100, 10, NULL), 0);
+	took = rhq_run_warped(&p, in, NOENV, ARGS("-j", "8", "-v"));
+	throttled = standin_throttled(srv);
+	figure("300 IDs, -j 8, API throttling above 100/s: %.2f s, %u throttled", took, throttled);
+	ck_assert_msg(p.status == 0, "exit %d; stderr: %s", p.status, p.err_buf);
+	ck_assert_uint_eq(count_lines(p.out_buf), 300);
+	ck_assert_msg(throttled < 40, "%u throttled replies", throttled);
+	ck_assert_msg(took > 2.5 && took < 6, "took %.3f s", took);
+	ck_assert_uint_ge(count_matching(p.err_buf, "rhq: slowing down (HTTP 429): at most "
+	    "4 requests at once, * a second"), 1);
+	ck_assert_uint_ge(count_matching(p.err_buf, "rhq: speeding up: at most *"), 1);
+	free(in);
+	proc_free(&p);
+}
+END_TEST
+
+/* Never above -j and --rate, however long it grows back. */
+START_TEST(throttling_never_above_the_limits)
+{
+	char *in = final_ids(40000, 400);
+	const char *s, *e;
+	struct proc p;
+	double rate, most = 0;
+	int jobs, most_jobs = 0;
+
+	standin_set_clock(srv, rhq_clock);
+	ck_assert_int_eq(standin_set_throttle(srv, 150, 5, NULL), 0);
+	rhq_run_warped(&p, in, NOENV, ARGS("-j", "4", "--rate", "200", "-v"));
+	ck_assert_msg(p.status == 0, "exit %d; stderr: %s", p.status, p.err_buf);
+	for (s = p.err_buf; (e = strchr(s, '\n')) != NULL; s = e + 1) {
+		const char *m = strstr(s, ": at most ");
+
+		if (m == NULL || m > e)
+			continue;
+		ck_assert_int_eq(sscanf(m, ": at most %d request%*s at once, %lf", &jobs,
+		    &rate), 2);
+		most = rate > most ? rate : most;
+		most_jobs = jobs > most_jobs ? jobs : most_jobs;
+	}
+	ck_assert_msg(most > 0 && most <= 200, "rate up to %g", most);
+	ck_assert_int_le(most_jobs, 4);
+	free(in);
+	proc_free(&p);
+}
+END_TEST
+
+/* The API's own "too fast" codes slow the run as a 429 does. */
+START_TEST(throttling_api_codes)
+{
+	struct proc p;
+
+	ck_assert_int_eq(standin_script(srv, "9511", 200,
+	    "{\"code\":1520,\"msg\":\"concurrency limit\",\"data\":null}", NULL, 1), 0);
+	ck_assert_int_eq(standin_script(srv, "9512", 200,
+	    "{\"code\":421,\"msg\":\"TASK_QUEUE_MAXED\",\"data\":null}", NULL, 1), 0);
+	rhq_run_warped(&p, "9511\n9512\n", NOENV, ARGS("-j", "4", "-v", "--retry-delay", "0.1"));
+	ck_assert_msg(p.status == 0, "exit %d; stderr: %s", p.status, p.err_buf);
+	ck_assert_str_eq(p.out_buf, "9511\tSUCCESS\n9512\tSUCCESS\n");
+	/* One cut: the second reply is to a request sent before the first cut. */
+	ck_assert_uint_eq(count_matching(p.err_buf, "rhq: slowing down (API error *): at most 2 "
+	    "requests at once, * a second"), 1);
+	proc_free(&p);
+}
+END_TEST
+
+/* ------------------------------------------- section 4: fair and steady */
+
+/*
+ * No head-of-line blocking: one task waiting a second for its retry does
+ * not hold up the requests of the tasks after it.
+ */
+START_TEST(retry_does_not_block_the_line)
+{
+	char *in = final_ids(50000, 200), id[32];
+	const char *s;
+	struct proc p;
+	double took;
+	int i;
+
+	for (i = 0, s = in; i < 200; i++, s = strchr(s, '\n') + 1) {
+		if (i % 10 != 9)
+			continue;
+		snprintf(id, sizeof id, "%.*s", (int)strcspn(s, "\n"), s);
+		ck_assert_int_eq(standin_script(srv, id, 503, "<html>busy</html>", "1", 1), 0);
+	}
+	took = rhq_run_warped(&p, in, NOENV, ARGS("-j", "16"));
+	figure("200 IDs, -j 16, every tenth 503 + Retry-After 1 once: %.2f s", took);
+	ck_assert_msg(p.status == 0, "exit %d; stderr: %s", p.status, p.err_buf);
+	ck_assert_uint_eq(count_lines(p.out_buf), 200);
+	ck_assert_msg(took >= 1 && took < 1.5, "took %.3f s", took);
+	free(in);
+	proc_free(&p);
+}
+END_TEST
+
+/* Under --wait every task is polled once before any task is polled twice. */
+START_TEST(wait_polls_every_task_before_any_twice)
+{
+	enum { N = 1000 };
+	char *in = malloc(N * 24), *q = in, id[32];
+	unsigned n, lo = -1u, hi = 0;
+	struct proc p;
+	int i;
+
+	for (i = 0; i < N; i++)		/* 1 mod 4: RUNNING for ever */
+		q += sprintf(q, "%d\n", 100001 + 4 * i);
+	rhq_run_warped(&p, in, NOENV,
+	    ARGS("--wait", "--interval", "0.05", "--deadline", "1", "-j", "8"));
+	ck_assert_int_eq(p.status, 3);
+	for (i = 0; i < N; i++) {
+		snprintf(id, sizeof id, "%d", 100001 + 4 * i);
+		n = standin_requests_for(srv, id);
+		lo = n < lo ? n : lo;
+		hi = n > hi ? n : hi;
+	}
+	ck_assert_msg(hi >= 2, "no task was polled twice (%u requests)", standin_requests(srv));
+	figure("1000 tasks under --wait: polled %u to %u times", lo, hi);
+	ck_assert_msg(lo >= 1 && hi - lo <= 1, "polls per task from %u to %u", lo, hi);
+	free(in);
+	proc_free(&p);
+}
+END_TEST
+
+/* --rate holds at a rate where one slot a wake-up is far too few. */
+START_TEST(rate_holds_when_slots_are_short)
+{
+	char *in = final_ids(60000, 3000);
+	struct proc p;
+	double took;
+
+	took = rhq_run_warped(&p, in, NOENV, ARGS("-j", "16", "--rate", "3000"));
+	figure("3000 requests at --rate 3000: %.3f s", took);
+	ck_assert_msg(p.status == 0, "exit %d; stderr: %s", p.status, p.err_buf);
+	ck_assert_uint_eq(count_lines(p.out_buf), 3000);
+	ck_assert_msg(took > 0.98 && took < 1.1, "3000 requests at --rate 3000 took %.3f s", took);
+	free(in);
 	proc_free(&p);
 }
 END_TEST
@@ -592,6 +808,16 @@ outage_suite(void)
 	tcase_add_test(tc, max_outage_usage);
 	tcase_add_test(tc, dead_api_stops_after_max_failures);
 	tcase_add_test(tc, max_failures_counts_in_a_row);
+	suite_add_tcase(s, tc);
+
+	tc = server_tcase("pace");
+	tcase_add_test(tc, retry_after_holds_the_run);
+	tcase_add_test(tc, throttling_slows_the_run);
+	tcase_add_test(tc, throttling_never_above_the_limits);
+	tcase_add_test(tc, throttling_api_codes);
+	tcase_add_test(tc, retry_does_not_block_the_line);
+	tcase_add_test(tc, wait_polls_every_task_before_any_twice);
+	tcase_add_test(tc, rate_holds_when_slots_are_short);
 	suite_add_tcase(s, tc);
 	return s;
 }
