@@ -20,6 +20,11 @@
 #   BENCH_SLOW_N   IDs against the 20 ms stand-in                  [200]
 #   BENCH_RSS_N    IDs for the large peak-RSS run                  [200000]
 #   BENCH_TLS_N    IDs over HTTPS + HTTP/2                         [2000]
+#   BENCH_WAIT_N   tasks of the --wait starvation run              [100000]
+#   BENCH_WAIT_SECS its --deadline                                  [30]
+#   BENCH_PACE_SECS seconds of each --wait CPU and --rate run       [10]
+#   BENCH_THROTTLE the rate above which the stand-in answers 429   [2000]
+#   BENCH_RHQ_OLD  another rhq to run the 429 mix with, for comparison
 #   BENCH_RUNS     runs of each nginx measurement, the best kept    [3]
 #   BENCH_WRK_SECS seconds of each wrk run                         [5]
 #   BENCH_TIMEOUT  limit in seconds for any one measured command   [45]
@@ -33,6 +38,11 @@ N_LOOP=${BENCH_N_LOOP:-500}
 SLOW_N=${BENCH_SLOW_N:-200}
 RSS_N=${BENCH_RSS_N:-200000}
 TLS_N=${BENCH_TLS_N:-2000}
+WAIT_N=${BENCH_WAIT_N:-100000}
+WAIT_SECS=${BENCH_WAIT_SECS:-30}
+PACE_SECS=${BENCH_PACE_SECS:-10}
+THROTTLE=${BENCH_THROTTLE:-2000}
+RHQ_OLD=${BENCH_RHQ_OLD:-}
 RUNS=${BENCH_RUNS:-3}
 WRK_SECS=${BENCH_WRK_SECS:-5}
 LIMIT=${BENCH_TIMEOUT:-45}
@@ -50,7 +60,8 @@ die() {
 	exit 1
 }
 
-for v in "$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$RUNS" "$WRK_SECS" "$LIMIT"; do
+for v in "$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$RUNS" "$WRK_SECS" "$LIMIT" "$WAIT_N" \
+	"$WAIT_SECS" "$PACE_SECS" "$THROTTLE"; do
 	case $v in
 	'' | *[!0-9]* | 0) die "BENCH_* values must be positive whole numbers (got '$v')" ;;
 	esac
@@ -76,6 +87,7 @@ case $STANDIN in /*) ;; *) STANDIN=$(pwd)/$STANDIN ;; esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rhq-bench.XXXXXX")
 ngx_pid=
 standin_pid=
+pace_pid=
 run_pid=
 
 # reap PID: waits for a child started here, with SIGKILL after 5 s.
@@ -110,6 +122,7 @@ cleanup() {
 	fi
 	[ -z "$ngx_pid" ] || stop "$ngx_pid"
 	[ -z "$standin_pid" ] || stop "$standin_pid"
+	[ -z "$pace_pid" ] || stop "$pace_pid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -478,6 +491,120 @@ tls_run tls1 1
 tls_run tls16 16
 tls16_conns=$t_conns tls16_new=$t_new tls16_note=$m_note
 
+# Serial HTTPS against the bare libcurl loop over HTTP/1.1 and HTTP/2.
+log "serial HTTPS: rhq -j 1 against the libcurl floor ($TLS)"
+measure tlsfloor1 "$TLS_N" "$RUNS" "$tmp/ids.$TLS_N" "$tmp/pin" env RUNNINGHUB_API_KEY="$KEY" \
+	"$tmp/floor" --http1.1 --cacert "$CACERT" "$TLS$API"
+tlsfloor1=$m_rate tlsfloor1_note=$m_note
+measure tlsfloor2 "$TLS_N" "$RUNS" "$tmp/ids.$TLS_N" "$tmp/pin" env RUNNINGHUB_API_KEY="$KEY" \
+	"$tmp/floor" --http2 --cacert "$CACERT" "$TLS$API"
+tlsfloor2=$m_rate tlsfloor2_note=$m_note
+measure tlsrhq "$TLS_N" "$RUNS" "$tmp/ids.$TLS_N" "$tmp/pin" "$RHQ" --cacert "$CACERT" --base-url "$TLS"
+tlsrhq=$m_rate tlsrhq_note=$m_note
+{
+	printf '| rhq -j 1, HTTPS | %s | %s | %s |\n' "$(fmt "$tlsrhq")" "$(div "$tlsrhq" "$tlsfloor1")" \
+		"$(m_note=$tlsrhq_note note "HTTP/1.1 (-j 1); $TLS_N IDs, best of $RUNS")"
+	printf '| libcurl floor, HTTPS, HTTP/1.1 | %s | 1.00 | %s |\n' "$(fmt "$tlsfloor1")" \
+		"$(m_note=$tlsfloor1_note note "$TLS_N IDs, best of $RUNS")"
+	printf '| libcurl floor, HTTPS, HTTP/2 | %s | %s | %s |\n' "$(fmt "$tlsfloor2")" \
+		"$(div "$tlsfloor2" "$tlsfloor1")" "$(m_note=$tlsfloor2_note note "$TLS_N IDs, best of $RUNS")"
+} >"$tmp/serialtls.md"
+
+# ------------------------------------------------------------ scheduling and pace
+
+# A stand-in of our own with no delay (and, with a first argument, a
+# throttle), counting what it gets; pace_standin_stop sets p_requests and
+# p_throttled from its count.
+pace_standin() {
+	rm -f "$tmp/pace.port"
+	"$STANDIN" --stats ${1:+--throttle "$1"} >"$tmp/pace.port" 2>"$tmp/pace.log" &
+	pace_pid=$!
+	i=0
+	while [ $i -lt 100 ] && [ ! -s "$tmp/pace.port" ]; do
+		kill -0 "$pace_pid" 2>/dev/null || die "stand-in failed: $(cat "$tmp/pace.log")"
+		sleep 0.05
+		i=$((i + 1))
+	done
+	PACE=http://127.0.0.1:$(head -n 1 "$tmp/pace.port")
+}
+pace_standin_stop() {
+	stop "$pace_pid"
+	pace_pid=
+	p_requests=$(awk '/^standin: / { print $2 }' "$tmp/pace.log")
+	p_throttled=$(awk '/^standin: / { print $4 }' "$tmp/pace.log")
+}
+
+# running_ids N: N IDs the stand-in keeps RUNNING (1 mod 4).
+running_ids() { awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) print 100000001 + 4 * i }' >"$tmp/running.$1"; }
+# final_ids N: N IDs with a final state (2 and 3 mod 4).
+final_ids() { awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) print 200000002 + 4 * int(i / 2) + i % 2 }' >"$tmp/final.$1"; }
+
+log "starvation: $WAIT_N tasks, --wait --interval 1 -j 16 --deadline $WAIT_SECS"
+running_ids "$WAIT_N"
+pace_standin
+run_once "$tmp/running.$WAIT_N" "$tmp/starve.out" "$tmp/starve.err" "$RHQ" --wait --interval 1 -j 16 \
+	--deadline "$WAIT_SECS" -v --base-url "$PACE"
+pace_standin_stop
+# Polls per task from the -v lines: "rhq: ID: HTTP 200, ..."
+awk -v n="$WAIT_N" '$3 == "HTTP" { sub(/:$/, "", $2); c[$2]++ }
+END {
+	lo = -1; hi = 0; k = 0
+	for (id in c) { k++; if (lo < 0 || c[id] < lo) lo = c[id]; if (c[id] > hi) hi = c[id] }
+	if (k < n) lo = 0
+	printf "%d %d %d\n", lo, hi, n - k
+}' "$tmp/starve.err" >"$tmp/starve.txt"
+read -r starve_lo starve_hi starve_never <"$tmp/starve.txt"
+starve_line="| starvation: $WAIT_N tasks, --wait --interval 1 -j 16 --deadline $WAIT_SECS | $p_requests requests in $(fmt "$r_wall" 1) s; polls per task $starve_lo to $starve_hi; $starve_never never polled | exit $r_rc |"
+
+# wait_cpu TASKS: CPU per request of --wait --interval 1 --rate 2000 -j 16.
+wait_cpu() {
+	running_ids "$1"
+	pace_standin
+	run_once "$tmp/running.$1" "$tmp/waitcpu.out" "$tmp/waitcpu.err" "$RHQ" --wait --interval 1 \
+		--rate 2000 -j 16 --deadline "$PACE_SECS" --base-url "$PACE"
+	pace_standin_stop
+	w_cpu_us=$(us_per "$r_cpu" "$p_requests")
+	w_rate=$(div "$p_requests" "$r_wall" 0)
+	printf '| CPU under --wait: %s tasks, --interval 1 --rate 2000 -j 16, %s s | %s µs per request (%s requests, %s/s, %s s CPU) | exit %s |\n' \
+		"$1" "$PACE_SECS" "$w_cpu_us" "$p_requests" "$w_rate" "$(fmt "$r_cpu" 2)" "$r_rc" >>"$tmp/pace.md"
+}
+log "CPU per request under --wait"
+: >"$tmp/pace.md"
+wait_cpu 2000
+cpu2k=$w_cpu_us
+wait_cpu "$WAIT_N"
+cpuN=$w_cpu_us
+printf '| CPU per request, %s tasks ÷ 2000 tasks | %s | target ≤ 1.3 |\n' "$WAIT_N" "$(div "$cpuN" "$cpu2k")" >>"$tmp/pace.md"
+
+# mix429 NAME RHQ: 10000 IDs at -j 16 against a stand-in that throttles.
+mix429() {
+	final_ids 10000
+	pace_standin "$THROTTLE"
+	run_once "$tmp/final.10000" "$tmp/mix.out" "$tmp/mix.err" "$2" -j 16 --base-url "$PACE"
+	pace_standin_stop
+	m_err=$(grep -c 'ERROR$' "$tmp/mix.out" || true)
+	printf '| 429 mix: %s, 10000 IDs, -j 16, API throttling above %s/s | %s s, %s requests, %s answered 429, %s ERROR rows | exit %s |\n' \
+		"$1" "$THROTTLE" "$(fmt "$r_wall" 2)" "$p_requests" "$p_throttled" "$m_err" "$r_rc" >>"$tmp/pace.md"
+}
+log "the 429 mix"
+mix429 "rhq" "$RHQ"
+[ -z "$RHQ_OLD" ] || mix429 "$RHQ_OLD" "$RHQ_OLD"
+
+# The rate from the first request to the last: a run of one ID gives the
+# time rhq takes to start, connect and end, which is taken off.
+log "--rate accuracy against nginx"
+run_once "$tmp/ids.1" "$tmp/rate.out" "$tmp/rate.err" "$RHQ" -j 16 --base-url "$HTTP"
+rate_base=$r_wall
+for r in 2000 5000 10000 20000; do
+	n=$((r * PACE_SECS / 5))
+	final_ids "$n"
+	run_once "$tmp/final.$n" "$tmp/rate.out" "$tmp/rate.err" "$RHQ" -j 16 --rate "$r" --base-url "$HTTP"
+	got=$(awk -v n="$r_ok" -v w="$r_wall" -v b="$rate_base" 'BEGIN { printf "%.0f", (n - 1) / (w - b) }')
+	printf '| --rate %s -j 16, %s IDs (nginx) | %s/s (%s%%) | exit %s; start-up of %s s taken off |\n' "$r" "$n" "$got" \
+		"$(awk -v a="$got" -v b="$r" 'BEGIN { printf "%+.1f", (a - b) * 100 / b }')" "$r_rc" \
+		"$(fmt "$rate_base" 3)" >>"$tmp/pace.md"
+done
+
 # ------------------------------------------------------------ the report
 
 join() { if [ -n "$1" ] && [ -n "$2" ]; then printf '%s; %s' "$1" "$2"; else printf '%s' "$1$2"; fi; }
@@ -519,6 +646,19 @@ model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "| --- | ---: | ---: | --- | --- | --- |"
 	cat "$tmp/tls.md"
 	echo
+	echo "Serial HTTPS (nginx, HTTPS, \`--cacert\`), against the bare libcurl loop (bench/floor.c) asking for each HTTP version; best of $RUNS runs, pinned as above:"
+	echo
+	echo "| client | IDs/s | ÷ floor HTTP/1.1 | notes |"
+	echo "| --- | ---: | ---: | --- |"
+	cat "$tmp/serialtls.md"
+	echo
+	echo "Scheduling and pace, against a stand-in with no delay (and nginx for \`--rate\`); one run each:"
+	echo
+	echo "| run | result | notes |"
+	echo "| --- | --- | --- |"
+	echo "$starve_line"
+	cat "$tmp/pace.md"
+	echo
 	echo "$rss_line"
 	echo
 	echo "$cpu_line"
@@ -527,6 +667,8 @@ model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo
 	s_note=${serial_note:+rhq serial: $serial_note}
 	target "rhq serial ÷ wrk -c1" "$(div "$serial" "$wrk1")" 0.75 "$s_note"
+	target "rhq serial HTTPS ÷ libcurl floor over HTTP/1.1" "$(div "$tlsrhq" "$tlsfloor1")" 0.95 \
+		"$(join "${tlsrhq_note:+rhq: $tlsrhq_note}" "${tlsfloor1_note:+floor: $tlsfloor1_note}")"
 	target "rhq serial ÷ curl -K" "$(div "$serial" "$curlk")" 2 \
 		"$(join "$s_note" "${curlk_note:+curl -K: $curlk_note}")"
 	target "rhq serial ÷ curl loop" "$(div "$serial" "$loop" 1)" 50 \

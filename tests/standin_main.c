@@ -2,11 +2,14 @@
  * standin_main.c - the RunningHub stand-in (standin.h) as a program, for
  * `make demo` and the benchmarks.
  *
- *   tests/standin [--port N] [--delay-ms N]
+ *   tests/standin [--port N] [--delay-ms N] [--throttle N] [--stats]
  *
  * It listens on 127.0.0.1 (port 0, the default, picks a free port), prints
  * the bound port as one line on stdout, and then serves until it receives
- * SIGTERM or SIGINT, whereupon it stops cleanly and exits 0.  It does not
+ * SIGTERM or SIGINT, whereupon it stops cleanly and exits 0; with --stats it
+ * first writes how many requests it received, and how many it throttled, as
+ * one line on stderr.  With --throttle N it answers HTTP 429 to the requests
+ * beyond N a second (a token bucket that holds N / 10 requests, at least 1).  It does not
  * watch stdin: a server started in the background from a script often has
  * stdin at EOF from the start (/dev/null, a closed pipe), so the caller must
  * signal it, e.g.
@@ -34,9 +37,11 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: standin [--port N] [--delay-ms N]\n"
+    "usage: standin [--port N] [--delay-ms N] [--throttle N] [--stats]\n"
     "  --port N      TCP port on 127.0.0.1 (default 0: any free port)\n"
     "  --delay-ms N  sleep N ms before every reply (default 0)\n"
+    "  --throttle N  answer 429 beyond N requests a second (default 0: never)\n"
+    "  --stats       at the end, write the requests and 429s on stderr\n"
     "Prints the port on stdout, then serves until SIGTERM or SIGINT.\n";
 
 /* Parses a whole decimal number in [0, max]; returns 0 on success. */
@@ -64,7 +69,8 @@ static int bad_usage(const char *fmt, const char *arg)
 
 int main(int argc, char **argv)
 {
-    long port = 0, delay_ms = 0;
+    long port = 0, delay_ms = 0, throttle = 0;
+    int stats = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i], *val = NULL;
@@ -74,6 +80,10 @@ int main(int argc, char **argv)
             fputs(usage, stdout);
             return 0;
         }
+        if (strcmp(opt, "--stats") == 0) {
+            stats = 1;
+            continue;
+        }
         if (strncmp(opt, "--port", 6) == 0 && (opt[6] == '\0' || opt[6] == '=')) {
             dst = &port;
             max = 65535;
@@ -81,6 +91,10 @@ int main(int argc, char **argv)
         } else if (strncmp(opt, "--delay-ms", 10) == 0 && (opt[10] == '\0' || opt[10] == '=')) {
             dst = &delay_ms;
             max = INT_MAX;
+            val = opt[10] == '=' ? opt + 11 : NULL;
+        } else if (strncmp(opt, "--throttle", 10) == 0 && (opt[10] == '\0' || opt[10] == '=')) {
+            dst = &throttle;
+            max = 10000000;
             val = opt[10] == '=' ? opt + 11 : NULL;
         } else {
             return bad_usage("unknown argument '%s'", opt);
@@ -110,6 +124,12 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (throttle > 0 && standin_set_throttle(s, (double) throttle, throttle / 10.0, NULL) != 0) {
+        fputs("standin: out of memory\n", stderr);
+        standin_stop(s);
+        return 1;
+    }
+
     printf("%u\n", (unsigned) standin_port(s));
     if (fflush(stdout) != 0 || ferror(stdout)) {
         perror("standin: stdout");
@@ -121,6 +141,9 @@ int main(int argc, char **argv)
     while (sigwait(&stop, &sig) != 0)
         ;
 
+    if (stats)
+        fprintf(stderr, "standin: %u requests, %u throttled\n", standin_requests(s),
+                standin_throttled(s));
     standin_stop(s);
     return 0;
 }
