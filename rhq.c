@@ -1962,21 +1962,21 @@ fail(struct task *t, const struct outcome *o)
 static void
 show_pace(const char *what, int always)
 {
-	int jobs = (int)pace.jobs;
+	int n = (int)pace.jobs;
 	double r = pace.rate, was = pace.shown_rate;
 
-	if (!opt.verbose || (!always && jobs == pace.shown_jobs &&
+	if (!opt.verbose || (!always && n == pace.shown_jobs &&
 	    (r == was || (r > 0 && was > 0 && fabs(r - was) < 0.1 * was))))
 		return;
-	pace.shown_jobs = jobs;
+	pace.shown_jobs = n;
 	pace.shown_rate = pace.rate;
-	if (jobs == opt.jobs && pace.rate == opt.rate)
+	if (n == opt.jobs && pace.rate == opt.rate)
 		note("%s: back to full speed", what);
 	else if (pace.rate > 0)
-		note("%s: at most %d request%s at once, %.1f a second", what, jobs,
-		    jobs == 1 ? "" : "s", pace.rate);
+		note("%s: at most %d request%s at once, %.1f a second", what, n,
+		    n == 1 ? "" : "s", pace.rate);
 	else
-		note("%s: at most %d request%s at once", what, jobs, jobs == 1 ? "" : "s");
+		note("%s: at most %d request%s at once", what, n, n == 1 ? "" : "s");
 }
 
 /*
@@ -2261,7 +2261,7 @@ retire(struct task *t)
 	t->phase = T_GONE;
 	window.live--;
 	/* A long record (-a) is not kept in a slot for reuse: the window is large. */
-	if (t->text_cap > 4 * SHOW_MAX) {
+	if (t->text_cap > (size_t)4 * SHOW_MAX) {
 		free(t->text);
 		t->text = NULL;
 		t->text_cap = 0;
