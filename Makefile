@@ -13,11 +13,11 @@ override CFLAGS += -std=c11 -Wall -Wextra
 
 CURL_CFLAGS = $$($(PKG_CONFIG) --cflags libcurl)
 CURL_LIBS = $$($(PKG_CONFIG) --libs libcurl)
-TEST_CFLAGS = $$($(PKG_CONFIG) --cflags check libmicrohttpd libcurl)
-TEST_LIBS = $$($(PKG_CONFIG) --libs check libmicrohttpd libcurl) -pthread
+TEST_CFLAGS = $$($(PKG_CONFIG) --cflags check libmicrohttpd libcurl openssl)
+TEST_LIBS = $$($(PKG_CONFIG) --libs check libmicrohttpd libcurl openssl) -pthread
 
 # What `make deps` installs: the libraries, and the tools `make check` uses.
-DEPS = libcurl4-openssl-dev libjsmn-dev check libmicrohttpd-dev pkg-config valgrind
+DEPS = libcurl4-openssl-dev libjsmn-dev check libmicrohttpd-dev libssl-dev pkg-config valgrind
 # What `make lint` and `make fuzz` need on top.
 DEV_DEPS = clang libclang-rt-14-dev cppcheck clang-tidy mandoc
 # What `make bench` needs on top.

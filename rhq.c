@@ -1837,6 +1837,8 @@ classify(const struct attempt *a, struct outcome *o)
 	o->has_msg = r.has_msg;
 	memcpy(o->msg, r.msg, sizeof o->msg);
 	classify_reply(&r, o);
+	if (o->kind == OUT_RETRY)
+		o->delay = a->retry_after;	/* a gateway may add one to an API error */
 }
 
 /* ---------------------------------------------------------------- apply */

@@ -47,48 +47,66 @@ server_tcase(const char *name)
  * The time seam: rhq's code run in a child process on a clock that jumps
  * over every idle wait (nothing in flight, not waiting for stdin) instead of
  * sleeping through it.  Requests still take real time.  The jumps add up in
- * memory shared with the parent, so a test can assert how long the run took
- * in rhq's own time.
+ * a file both map, so a test can assert how long the run took in rhq's own
+ * time, and a stand-in can keep time with rhq (rhq_clock).
+ *
+ * The child does not run rhq's code in the fork of this program: a stand-in
+ * thread may hold a lock of the allocator at the fork (the sanitizers' has
+ * no fork handlers), and a child that allocates could wait for it forever.
+ * It executes this program again instead, which on seeing RHQ_WARP_FILE in
+ * its environment runs rhq_main() on the warped clock (warped_rhq()).
  */
+#define WARP_ENV	"RHQ_WARP_FILE"
+
 static double *warp;
+static char warp_path[600];
 
 static double
 warped_now(void)
 {
-	return monotonic_now() + *warp;
+	return monotonic_now() + *(volatile double *)warp;
 }
 
 static CURLMcode
 warped_wait(struct curl_waitfd *fds, unsigned nfds, int timeout_ms)
 {
 	if (nfds == 0 && in_flight == 0) {
-		*warp += timeout_ms / 1e3;
+		*(volatile double *)warp += timeout_ms / 1e3;
 		return CURLM_OK;
 	}
 	return multi_poll(fds, nfds, timeout_ms);
 }
 
-/*
- * A warped run is a fork of this test program, not an exec: a stand-in
- * thread may hold a lock of the sanitizers' allocator at the moment of the
- * fork, and LeakSanitizer's check at exit then waits for it forever.  So the
- * forked runs skip that check (LeakSanitizer asks this hook); the runs of the
- * real binary are leak-checked.
- */
-static int forked_run;
-
-int __lsan_is_turned_off(void);
-
-int
-__lsan_is_turned_off(void)
+static double *
+map_warp(const char *path)
 {
-	return forked_run;
+	int fd = open(path, O_RDWR);
+	double *w;
+
+	if (fd < 0 || ftruncate(fd, sizeof *w) < 0)
+		return NULL;
+	w = mmap(NULL, sizeof *w, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	return w == MAP_FAILED ? NULL : w;
 }
 
+/* In the forked child: this program again, fresh, to run warped_rhq(). */
 static int
-warped_main(int argc, char *argv[])
+exec_warped(int argc, char *argv[])
 {
-	forked_run = 1;
+	(void)argc;
+	if (setenv(WARP_ENV, warp_path, 1) == 0)
+		execv("/proc/self/exe", argv);
+	return 127;
+}
+
+/* main() of the program executed again: rhq on the warped clock. */
+static int
+warped_rhq(int argc, char *argv[], const char *path)
+{
+	if ((warp = map_warp(path)) == NULL)
+		return 127;
+	unsetenv(WARP_ENV);
 	now = warped_now;
 	wait_events = warped_wait;
 	return rhq_main(argc, argv);
@@ -108,17 +126,16 @@ rhq_run_warped(struct proc *p, const char *in, const char *const env[],
 	double t0;
 
 	if (warp == NULL) {
-		warp = mmap(NULL, sizeof *warp, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		ck_assert_ptr_ne(warp, MAP_FAILED);
+		snprintf(warp_path, sizeof warp_path, "%s", harness_file("warp", "", 0600));
+		ck_assert_ptr_nonnull(warp = map_warp(warp_path));
 	}
-	*warp = 0;
+	*(volatile double *)warp = 0;
 	t0 = monotonic_now();
-	proc_start_fn(p, env, argv, warped_main);
+	proc_start_fn(p, env, argv, exec_warped);
 	if (in != NULL)
 		proc_write(p, in, strlen(in));
 	proc_finish(p, harness_timeout());
-	return monotonic_now() - t0 + *warp;
+	return monotonic_now() - t0 + *(volatile double *)warp;
 }
 
 /* ---------------------------------------------------------- ID validation */
@@ -645,10 +662,15 @@ unit_suite(void)
 }
 
 int
-main(void)
+main(int argc, char *argv[])
 {
-	SRunner *sr = srunner_create(unit_suite());
+	const char *warp_file = getenv(WARP_ENV);
+	SRunner *sr;
 	int failed;
+
+	if (warp_file != NULL)
+		return warped_rhq(argc, argv, warp_file);
+	sr = srunner_create(unit_suite());
 
 	srunner_add_suite(sr, system_suite());
 	srunner_add_suite(sr, faults_suite());

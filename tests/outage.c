@@ -7,16 +7,26 @@
  * Only 127.0.0.1 is ever contacted.
  */
 #define _GNU_SOURCE
+#include <sys/socket.h>
 #include <sys/stat.h>
+
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <pthread.h>
 
 #include "suites.h"
 
@@ -520,6 +530,27 @@ START_TEST(max_outage_usage)
 }
 END_TEST
 
+/* Transient by the tables: 5xx but 501 and 505, API 1005, 1010 and 1011. */
+START_TEST(more_transient_failures)
+{
+	struct proc p;
+
+	ck_assert_int_eq(standin_script(srv, "9621", 520, "<html>origin</html>", NULL, 1), 0);
+	ck_assert_int_eq(standin_script(srv, "9622", 507, "<html>full</html>", NULL, 1), 0);
+	ck_assert_int_eq(standin_script(srv, "9623", 200,
+	    "{\"code\":1005,\"msg\":\"server error\",\"data\":null}", NULL, 1), 0);
+	ck_assert_int_eq(standin_script(srv, "9624", 200,
+	    "{\"code\":1010,\"msg\":\"server error\",\"data\":null}", NULL, 1), 0);
+	ck_assert_int_eq(standin_script(srv, "9625", 200,
+	    "{\"code\":1011,\"msg\":\"server error\",\"data\":null}", NULL, 1), 0);
+	ck_assert_int_eq(standin_script(srv, "9626", 505, "<html>version</html>", NULL, 1), 0);
+	rhq_run_warped(&p, "9621\n9622\n9623\n9624\n9625\n9626\n", NOENV, NOARGS);
+	ck_assert_run(&p, 1, "9621\tSUCCESS\n9622\tSUCCESS\n9623\tSUCCESS\n9624\tSUCCESS\n"
+	    "9625\tSUCCESS\n9626\tERROR\n", "rhq: 9626: HTTP 505\n");
+	proc_free(&p);
+}
+END_TEST
+
 /* -------------------------------------- section 2: a dead API fails fast */
 
 START_TEST(dead_api_stops_after_max_failures)
@@ -765,6 +796,210 @@ START_TEST(wait_polls_every_task_before_any_twice)
 }
 END_TEST
 
+/* ------------------------------------------------ a small HTTPS server */
+
+/*
+ * What the stand-in cannot tell: the HTTP versions a client offers over TLS
+ * (ALPN).  This server, on a free loopback port with a certificate made at
+ * start, answers every request {"code":0,"data":"SUCCESS"} over HTTP/1.1 and
+ * keeps the ALPN lists that clients offered.
+ */
+struct tls_server {
+	int fd;
+	unsigned short port;
+	SSL_CTX *ctx;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	char offered[256];	/* the last client's ALPN list, as "h2,http/1.1" */
+	unsigned requests;
+	char cert_path[600];
+};
+
+static int
+tls_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsigned char *in,
+    unsigned inlen, void *arg)
+{
+	static const unsigned char mine[] = "\x08http/1.1";
+	struct tls_server *ts = arg;
+	unsigned i;
+	size_t n = 0;
+
+	(void)ssl;
+	pthread_mutex_lock(&ts->lock);
+	for (i = 0; i < inlen && n + in[i] + 2 < sizeof ts->offered; i += in[i] + 1) {
+		n += snprintf(ts->offered + n, sizeof ts->offered - n, "%s%.*s", n ? "," : "",
+		    (int)in[i], (const char *)in + i + 1);
+	}
+	pthread_mutex_unlock(&ts->lock);
+	return SSL_select_next_proto((unsigned char **)out, outlen, mine, sizeof mine - 1, in,
+	    inlen) == OPENSSL_NPN_NEGOTIATED ? SSL_TLSEXT_ERR_OK : SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+/* Serves one connection: requests until the client closes it. */
+static void
+tls_connection(struct tls_server *ts, int c)
+{
+	static const char body[] = "{\"code\":0,\"msg\":\"\",\"data\":\"SUCCESS\"}";
+	char buf[8193], reply[256], *end;
+	size_t have = 0, need;
+	SSL *ssl = SSL_new(ts->ctx);
+	int r;
+
+	SSL_set_fd(ssl, c);
+	if (SSL_accept(ssl) != 1)
+		goto out;
+	for (;;) {
+		/* A request: headers, then Content-Length bytes of body. */
+		while ((end = memmem(buf, have, "\r\n\r\n", 4)) == NULL) {
+			if (have == sizeof buf - 1 ||
+			    (r = SSL_read(ssl, buf + have, sizeof buf - 1 - have)) <= 0)
+				goto out;
+			have += r;
+		}
+		buf[have] = '\0';
+		need = end + 4 - buf;
+		{
+			const char *cl = strcasestr(buf, "content-length:");
+
+			if (cl != NULL && cl < end)
+				need += strtoul(cl + 15, NULL, 10);
+		}
+		while (have < need && have < sizeof buf - 1) {
+			if ((r = SSL_read(ssl, buf + have, sizeof buf - 1 - have)) <= 0)
+				goto out;
+			have += r;
+		}
+		if (need > have)
+			goto out;
+		pthread_mutex_lock(&ts->lock);
+		ts->requests++;
+		pthread_mutex_unlock(&ts->lock);
+		r = snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Type: "
+		    "application/json\r\nContent-Length: %zu\r\n\r\n%s", sizeof body - 1, body);
+		if (SSL_write(ssl, reply, r) <= 0)
+			goto out;
+		memmove(buf, buf + need, have - need);
+		have -= need;
+	}
+out:
+	SSL_free(ssl);
+	close(c);
+}
+
+static void *
+tls_serve(void *arg)
+{
+	struct tls_server *ts = arg;
+	int c;
+
+	/* Until tls_stop() shuts the listening socket down. */
+	while ((c = accept(ts->fd, NULL, NULL)) >= 0)
+		tls_connection(ts, c);
+	return NULL;
+}
+
+/* A self-signed certificate for 127.0.0.1, written to a file for --cacert. */
+static X509 *
+tls_cert(EVP_PKEY *key)
+{
+	X509 *x = X509_new();
+	X509_NAME *name = X509_get_subject_name(x);
+	X509V3_CTX v3;
+	X509_EXTENSION *e;
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+	X509_set_pubkey(x, key);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"127.0.0.1",
+	    -1, -1, 0);
+	X509_set_issuer_name(x, name);
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &v3, NID_subject_alt_name, "IP:127.0.0.1");
+	X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	e = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, "critical,CA:TRUE");
+	X509_add_ext(x, e, -1);
+	X509_EXTENSION_free(e);
+	ck_assert_int_gt(X509_sign(x, key, EVP_sha256()), 0);
+	return x;
+}
+
+static struct tls_server *
+tls_start(void)
+{
+	struct tls_server *ts = calloc(1, sizeof *ts);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t alen = sizeof a;
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *cert;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(ts);
+	ck_assert_ptr_nonnull(key);
+	/* A client that hangs up must not end the test with SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	cert = tls_cert(key);
+	snprintf(ts->cert_path, sizeof ts->cert_path, "%s", harness_file("tls.pem", "", 0600));
+	ck_assert_ptr_nonnull(f = fopen(ts->cert_path, "w"));
+	PEM_write_X509(f, cert);
+	fclose(f);
+	ts->ctx = SSL_CTX_new(TLS_server_method());
+	ck_assert_int_eq(SSL_CTX_use_certificate(ts->ctx, cert), 1);
+	ck_assert_int_eq(SSL_CTX_use_PrivateKey(ts->ctx, key), 1);
+	SSL_CTX_set_alpn_select_cb(ts->ctx, tls_alpn, ts);
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	pthread_mutex_init(&ts->lock, NULL);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(ts->fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(bind(ts->fd, (struct sockaddr *)&a, sizeof a), 0);
+	ck_assert_int_eq(listen(ts->fd, 16), 0);
+	ck_assert_int_eq(getsockname(ts->fd, (struct sockaddr *)&a, &alen), 0);
+	ts->port = ntohs(a.sin_port);
+	ck_assert_int_eq(pthread_create(&ts->thread, NULL, tls_serve, ts), 0);
+	return ts;
+}
+
+static void
+tls_stop(struct tls_server *ts)
+{
+	shutdown(ts->fd, SHUT_RDWR);
+	pthread_join(ts->thread, NULL);
+	close(ts->fd);
+	SSL_CTX_free(ts->ctx);
+	pthread_mutex_destroy(&ts->lock);
+	free(ts);
+}
+
+/*
+ * Serial HTTPS offers HTTP/1.1 only: one stream gains nothing from HTTP/2.
+ * With -j above 1, HTTP/2 is offered for multiplexing.  (A valid --cacert
+ * passes the check of section 5.)
+ */
+START_TEST(serial_https_offers_http11)
+{
+	struct tls_server *ts = tls_start();
+	char url[64];
+	struct proc p;
+
+	snprintf(url, sizeof url, "https://127.0.0.1:%u", ts->port);
+	rhq_run(&p, "3\n7\n", NOENV, ARGS("--base-url", url, "--cacert", ts->cert_path));
+	ck_assert_run(&p, 0, "3\tSUCCESS\n7\tSUCCESS\n", "");
+	ck_assert_str_eq(ts->offered, "http/1.1");
+	proc_free(&p);
+
+	rhq_run(&p, "3\n7\n", NOENV, ARGS("--base-url", url, "--cacert", ts->cert_path,
+	    "-j", "2"));
+	ck_assert_run(&p, 0, "3\tSUCCESS\n7\tSUCCESS\n", "");
+	ck_assert_str_eq(ts->offered, "h2,http/1.1");
+	ck_assert_uint_eq(ts->requests, 4);
+	proc_free(&p);
+	tls_stop(ts);
+}
+END_TEST
+
 /* --rate holds at a rate where one slot a wake-up is far too few. */
 START_TEST(rate_holds_when_slots_are_short)
 {
@@ -806,6 +1041,7 @@ outage_suite(void)
 	tcase_add_test(tc, wait_gives_up_after_max_outage);
 	tcase_add_test(tc, wait_max_outage_default);
 	tcase_add_test(tc, max_outage_usage);
+	tcase_add_test(tc, more_transient_failures);
 	tcase_add_test(tc, dead_api_stops_after_max_failures);
 	tcase_add_test(tc, max_failures_counts_in_a_row);
 	suite_add_tcase(s, tc);
@@ -818,6 +1054,7 @@ outage_suite(void)
 	tcase_add_test(tc, retry_does_not_block_the_line);
 	tcase_add_test(tc, wait_polls_every_task_before_any_twice);
 	tcase_add_test(tc, rate_holds_when_slots_are_short);
+	tcase_add_test(tc, serial_https_offers_http11);
 	suite_add_tcase(s, tc);
 	return s;
 }
