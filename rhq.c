@@ -13,7 +13,8 @@
  *   task       the window of tasks, in input order, and how records become tasks
  *   request    the request body and the reused easy handles that carry it
  *   classify   a finished attempt becomes an outcome value (pure)
- *   apply      an outcome changes its task (the only code that does)
+ *   apply      an outcome changes its task, and what rhq knows of the API:
+ *              outages and the pace of requests (the only code that does)
  *   output     rows, the summary and the progress line
  *   scheduler  one heap of due tasks, the rate, the loop that ties it together
  *   main       options, the key, setup and teardown
