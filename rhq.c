@@ -192,6 +192,7 @@ struct task {
 	size_t msg_cap;
 	int attempts;			/* tries of the current poll */
 	int polls;			/* answered polls, with --wait */
+	int failing;			/* a try of this poll failed; it is not settled */
 	double failing_since;		/* when the first failed try of this poll was sent */
 };
 
@@ -363,19 +364,27 @@ static struct {
 static int stdout_is_pipe;		/* worth watching for a reader that left */
 
 /*
- * The scheduler.  Every task that waits for a request (its first, a retry,
- * or the next poll under --wait) sits in one binary heap ordered by the time
- * it is due, ties broken by input order, so that no wake-up scans the tasks.
+ * The scheduler.  Every task that waits for a request sits in a binary heap
+ * ordered by the time it is due, ties broken by input order, so that no
+ * wake-up scans the tasks: in `polls` for its first request or its next poll
+ * under --wait, in `retries` after a transient failure.  The earlier of the
+ * two goes first; but while the API gives no answer, no more tasks than
+ * requests allowed in flight may be failing at once, and new tasks wait, so
+ * that a dead API is found out by a few tasks' retries rather than by a
+ * request for every task.
  */
 struct due {
 	double at;
 	unsigned long seq;
 };
 
-static struct {
+struct heap {
 	struct due *v;
 	size_t n, cap;
-} heap;
+};
+
+static struct heap polls, retries;
+static unsigned long failing;		/* tasks with a failed try, not settled yet */
 
 static double next_send;		/* earliest start of the next request (the rate) */
 static double not_before;		/* no request starts earlier (Retry-After, probes) */
@@ -466,6 +475,8 @@ static void progress_erase(void);
 static void flush_output(void);
 /* Scheduler */
 static void schedule(unsigned long, double);
+static void schedule_retry(unsigned long, double);
+static int jobs_allowed(void);
 static void rate_take_slot(double);
 static double meter_rate(double);
 static int run(void);
@@ -974,6 +985,7 @@ add_task(const struct record *rec, const char *what)
 	t->state[0] = '\0';
 	t->has_code = t->has_msg = 0;
 	t->attempts = t->polls = 0;
+	t->failing = 0;
 	t->show_len = shownlen < SHOW_MAX ? shownlen : SHOW_MAX;
 	if (opt.append && !rec->too_long) {
 		set_text(t, rec->p, without_cr(rec->p, rec->len));
@@ -1921,11 +1933,22 @@ take_reply(struct task *t, const struct outcome *o)
 		set_msg(t, o->msg);
 }
 
+/* The task's poll is settled, one way or the other: it no longer counts as failing. */
+static void
+stop_failing(struct task *t)
+{
+	if (t->failing) {
+		t->failing = 0;
+		failing--;
+	}
+}
+
 /* A state or NOT_FOUND came: the row is settled, or (--wait) polled again. */
 static void
 settle(struct task *t, enum own own, const struct outcome *o, double tn)
 {
 	take_reply(t, o);
+	stop_failing(t);
 	t->own = own;
 	snprintf(t->state, sizeof t->state, "%s", o->state);
 	t->attempts = 0;
@@ -1946,6 +1969,7 @@ static void
 fail(struct task *t, const struct outcome *o)
 {
 	take_reply(t, o);
+	stop_failing(t);
 	note("%s: %s", t->id, o->why);
 	t->own = OWN_ERROR;
 	t->attempts = 0;
@@ -2069,8 +2093,11 @@ retry(struct task *t, const struct outcome *o, double tn)
 {
 	double d;
 
-	if (t->attempts == 1)
+	if (!t->failing) {
+		t->failing = 1;
 		t->failing_since = o->sent;
+		failing++;
+	}
 	if (t->attempts > opt.retries && !opt.wait) {
 		fail(t, o);
 		return;
@@ -2090,7 +2117,7 @@ retry(struct task *t, const struct outcome *o, double tn)
 	}
 	if (opt.verbose)
 		note("%s: %s, retrying in %.1f s", t->id, o->why, d);
-	schedule(t->seq, tn + d);
+	schedule_retry(t->seq, tn + d);
 }
 
 /*
@@ -2389,48 +2416,73 @@ due_before(const struct due *a, const struct due *b)
 }
 
 static void
-heap_swap(size_t i, size_t k)
+heap_swap(struct heap *h, size_t i, size_t k)
 {
-	struct due tmp = heap.v[i];
+	struct due tmp = h->v[i];
 
-	heap.v[i] = heap.v[k];
-	heap.v[k] = tmp;
+	h->v[i] = h->v[k];
+	h->v[k] = tmp;
+}
+
+static void
+heap_push(struct heap *h, unsigned long seq, double at)
+{
+	size_t i, up;
+
+	task_at(seq)->phase = T_DUE;
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 64;
+		h->v = xrealloc(h->v, h->cap * sizeof *h->v);
+	}
+	i = h->n++;
+	h->v[i].at = at;
+	h->v[i].seq = seq;
+	for (; i > 0 && due_before(&h->v[i], &h->v[up = (i - 1) / 2]); i = up)
+		heap_swap(h, i, up);
+}
+
+/* Takes the task that is due first out of a heap. */
+static unsigned long
+heap_pop(struct heap *h)
+{
+	unsigned long seq = h->v[0].seq;
+	size_t i = 0, c;
+
+	h->v[0] = h->v[--h->n];
+	for (; (c = 2 * i + 1) < h->n; i = c) {
+		if (c + 1 < h->n && due_before(&h->v[c + 1], &h->v[c]))
+			c++;
+		if (!due_before(&h->v[c], &h->v[i]))
+			break;
+		heap_swap(h, i, c);
+	}
+	return seq;
 }
 
 /* Queues task seq for a request at time at (0: as soon as possible). */
 static void
 schedule(unsigned long seq, double at)
 {
-	size_t i, up;
-
-	task_at(seq)->phase = T_DUE;
-	if (heap.n == heap.cap) {
-		heap.cap = heap.cap ? 2 * heap.cap : 64;
-		heap.v = xrealloc(heap.v, heap.cap * sizeof *heap.v);
-	}
-	i = heap.n++;
-	heap.v[i].at = at;
-	heap.v[i].seq = seq;
-	for (; i > 0 && due_before(&heap.v[i], &heap.v[up = (i - 1) / 2]); i = up)
-		heap_swap(i, up);
+	heap_push(&polls, seq, at);
 }
 
-/* Takes the task that is due first out of the heap. */
-static unsigned long
-unschedule(void)
+/* Queues task seq to be tried again at time at, after a transient failure. */
+static void
+schedule_retry(unsigned long seq, double at)
 {
-	unsigned long seq = heap.v[0].seq;
-	size_t i = 0, c;
+	heap_push(&retries, seq, at);
+}
 
-	heap.v[0] = heap.v[--heap.n];
-	for (; (c = 2 * i + 1) < heap.n; i = c) {
-		if (c + 1 < heap.n && due_before(&heap.v[c + 1], &heap.v[c]))
-			c++;
-		if (!due_before(&heap.v[c], &heap.v[i]))
-			break;
-		heap_swap(i, c);
-	}
-	return seq;
+/* The heap whose first task goes next, or NULL when none is waiting. */
+static struct heap *
+next_heap(void)
+{
+	/* No answer since a request failed, and enough tasks failing: retries only. */
+	int hold = api.since > 0 && failing >= (unsigned long)jobs_allowed();
+
+	if (polls.n > 0 && !hold && (retries.n == 0 || due_before(&polls.v[0], &retries.v[0])))
+		return &polls;
+	return retries.n > 0 ? &retries : NULL;
 }
 
 /*
@@ -2496,11 +2548,12 @@ jobs_allowed(void)
 static double
 next_start(void)
 {
+	struct heap *h = next_heap();
 	double at;
 
-	if (heap.n == 0 || in_flight >= jobs_allowed())
+	if (h == NULL || in_flight >= jobs_allowed())
 		return INFINITY;
-	at = heap.v[0].at;
+	at = h->v[0].at;
 	if (not_before > at)
 		at = not_before;
 	return pace.rate > 0 && next_send > at ? next_send : at;
@@ -2514,7 +2567,7 @@ dispatch(double tn)
 	int started = 0;
 
 	while (!fatal_stop && next_start() <= tn && (j = idle_job()) != NULL) {
-		start_request(j, unschedule(), tn);
+		start_request(j, heap_pop(next_heap()), tn);
 		started++;
 	}
 	return started;
@@ -2529,7 +2582,8 @@ collect_finished(void)
 	int running, left;
 
 	curl_multi_perform(multi, &running);
-	while ((m = curl_multi_info_read(multi, &left)) != NULL)
+	/* After a fatal stop nothing more counts: the rest are abandoned. */
+	while (!fatal_stop && (m = curl_multi_info_read(multi, &left)) != NULL)
 		if (m->msg == CURLMSG_DONE) {
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
 			finish_request(j, m->data.result);
@@ -2581,7 +2635,7 @@ give_up(int outage, double tn)
 	for (i = 0; i < opt.jobs; i++)
 		if (jobs[i].busy)
 			release_job(&jobs[i]);
-	heap.n = 0;
+	polls.n = retries.n = 0;
 	/* In input order, as the rows of unfinished tasks are promised. */
 	for (s = window.head; s < window.tail; s++) {
 		t = task_at(s);
@@ -2999,7 +3053,8 @@ teardown(void)
 		free(window.t[s].msg);
 	}
 	free(window.t);
-	free(heap.v);
+	free(polls.v);
+	free(retries.v);
 	free(src.in.buf);
 	free(body_prefix);
 	free(status_url);

@@ -253,11 +253,8 @@ START_TEST(retries_are_reported_under_verbose)
 	rhq_run(&p, "9102\n9100\n9127\n", NOENV, ARGS(FAST, "-v"));
 	ck_assert_int_eq(p.status, 0);
 	ck_assert_str_eq(p.out_buf, "9102\tSUCCESS\n9100\tSUCCESS\n9127\tSUCCESS\n");
-	/*
-	 * Each request has its line, and each retry is reported with it; other
-	 * tasks go on while one waits for its retry, so the order varies.
-	 */
-	assert_lines_any_order(p.err_buf, ARGS(
+	/* Each request has its line; each retry is reported after it. */
+	assert_lines(p.err_buf, ARGS(
 	    "rhq: 9102: HTTP *",
 	    "rhq: 9102: Empty reply from server*retr*",
 	    "rhq: 9102: HTTP 200, * connection",
