@@ -124,6 +124,11 @@ demo: rhq tests/standin
 # rhq against nginx, curl and wrk on loopback; the table goes to bench/out.
 bench: rhq tests/standin
 	sh bench/run.sh
+	sh bench/wait.sh
+
+# Only the --wait scaling row of the benchmark: no nginx or wrk needed.
+bench-wait: rhq tests/standin
+	sh bench/wait.sh
 
 deps:
 	@sh tests/deps.sh $(DEPS)
@@ -156,4 +161,4 @@ clean:
 	rm -rf tests/tmp
 
 .PHONY: all check check-unit check-asan check-valgrind demo deps deps-dev deps-bench \
-	fuzz lint bench install uninstall clean
+	fuzz lint bench bench-wait install uninstall clean
