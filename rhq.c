@@ -2436,109 +2436,126 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void
-parse_options(int argc, char *argv[])
-{
-	const char *base = getenv("RUNNINGHUB_BASE_URL");
-	int ch, deadline_set = 0, delim_set = 0;
+/* What a base URL option set, so that the environment is only the default. */
+static const char *base_option;
+static int deadline_set, delim_set;
 
-	if (base == NULL || *base == '\0')
-		base = SITE_CN;
-	while ((ch = getopt_long(argc, argv, "0ad:f:hj:sVvw", longopts, NULL)) != -1) {
-		switch (ch) {
-		case '0':
-			opt.sep = '\0';
-			break;
-		case 'a':
-			opt.append = 1;
-			break;
-		case 'd':
-			if (strlen(optarg) != 1) {
-				note("--delimiter: '%s' is not a single character", optarg);
-				usage();
-			}
-			opt.delim = optarg[0];
-			delim_set = 1;
-			break;
-		case 'f':
-			opt.field = count_arg("--field", optarg, 1, 1000000);
-			break;
-		case 'h':
-			help();
-			break;
-		case 'j':
-			opt.jobs = count_arg("--jobs", optarg, 1, JOBS_MAX);
-			break;
-		case 's':
-			opt.summary = 1;
-			break;
-		case 'V':
-			puts("rhq " RHQ_VERSION);
-			exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
-		case 'v':
-			opt.verbose = 1;
-			break;
-		case 'w':
-			opt.wait = 1;
-			break;
-		case OPT_BASE_URL:
-			base = optarg;
-			break;
-		case OPT_SITE:
-			if (strcmp(optarg, "cn") == 0)
-				base = SITE_CN;
-			else if (strcmp(optarg, "ai") == 0)
-				base = SITE_AI;
-			else {
-				note("--site: '%s' is neither cn nor ai", optarg);
-				usage();
-			}
-			break;
-		case OPT_KEY_FILE:
-			opt.key_file = optarg;
-			break;
-		case OPT_TIMEOUT:
-			opt.timeout = seconds_arg("--timeout", optarg, 0.001, 86400);
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			opt.connect_timeout = seconds_arg("--connect-timeout", optarg, 0.001,
-			    86400);
-			break;
-		case OPT_CACERT:
-			opt.cacert = optarg;
-			break;
-		case OPT_INSECURE_HTTP:
-			opt.insecure_http = 1;
-			break;
-		case OPT_RETRIES:
-			opt.retries = count_arg("--retries", optarg, 0, 100);
-			break;
-		case OPT_RETRY_DELAY:
-			opt.retry_delay = seconds_arg("--retry-delay", optarg, 0, 3600);
-			break;
-		case OPT_RATE:
-			opt.rate = number_arg("--rate", optarg, 0.001, 1e6, "requests a second");
-			break;
-		case OPT_INTERVAL:
-			opt.interval = seconds_arg("--interval", optarg, 0.01, 86400);
-			break;
-		case OPT_DEADLINE:
-			opt.deadline = seconds_arg("--deadline", optarg, 0.001, 1e7);
-			deadline_set = 1;
-			break;
-		case OPT_JSON:
-			opt.json = 1;
-			break;
-		case OPT_PROGRESS:
-			opt.progress = 1;
-			break;
-		case OPT_NO_PROGRESS:
-			opt.progress = -1;
-			break;
-		default:
+/* Options about records and rows; returns 0 for an option of another kind. */
+static int
+take_record_option(int ch, const char *arg)
+{
+	switch (ch) {
+	case '0':
+		opt.sep = '\0';
+		break;
+	case 'a':
+		opt.append = 1;
+		break;
+	case 'd':
+		if (strlen(arg) != 1) {
+			note("--delimiter: '%s' is not a single character", arg);
 			usage();
 		}
+		opt.delim = arg[0];
+		delim_set = 1;
+		break;
+	case 'f':
+		opt.field = count_arg("--field", arg, 1, 1000000);
+		break;
+	case 's':
+		opt.summary = 1;
+		break;
+	case OPT_JSON:
+		opt.json = 1;
+		break;
+	case OPT_PROGRESS:
+		opt.progress = 1;
+		break;
+	case OPT_NO_PROGRESS:
+		opt.progress = -1;
+		break;
+	default:
+		return 0;
 	}
+	return 1;
+}
+
+/* Options about the API and its requests; returns 0 for an option of another kind. */
+static int
+take_request_option(int ch, const char *arg)
+{
+	switch (ch) {
+	case OPT_BASE_URL:
+		base_option = arg;
+		break;
+	case OPT_SITE:
+		if (strcmp(arg, "cn") != 0 && strcmp(arg, "ai") != 0) {
+			note("--site: '%s' is neither cn nor ai", arg);
+			usage();
+		}
+		base_option = arg[0] == 'c' ? SITE_CN : SITE_AI;
+		break;
+	case OPT_KEY_FILE:
+		opt.key_file = arg;
+		break;
+	case OPT_TIMEOUT:
+		opt.timeout = seconds_arg("--timeout", arg, 0.001, 86400);
+		break;
+	case OPT_CONNECT_TIMEOUT:
+		opt.connect_timeout = seconds_arg("--connect-timeout", arg, 0.001, 86400);
+		break;
+	case OPT_CACERT:
+		opt.cacert = arg;
+		break;
+	case OPT_INSECURE_HTTP:
+		opt.insecure_http = 1;
+		break;
+	case 'v':
+		opt.verbose = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* Options about pace, retries and waiting; returns 0 for an option of another kind. */
+static int
+take_schedule_option(int ch, const char *arg)
+{
+	switch (ch) {
+	case 'j':
+		opt.jobs = count_arg("--jobs", arg, 1, JOBS_MAX);
+		break;
+	case 'w':
+		opt.wait = 1;
+		break;
+	case OPT_RETRIES:
+		opt.retries = count_arg("--retries", arg, 0, 100);
+		break;
+	case OPT_RETRY_DELAY:
+		opt.retry_delay = seconds_arg("--retry-delay", arg, 0, 3600);
+		break;
+	case OPT_RATE:
+		opt.rate = number_arg("--rate", arg, 0.001, 1e6, "requests a second");
+		break;
+	case OPT_INTERVAL:
+		opt.interval = seconds_arg("--interval", arg, 0.01, 86400);
+		break;
+	case OPT_DEADLINE:
+		opt.deadline = seconds_arg("--deadline", arg, 0.001, 1e7);
+		deadline_set = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* Options that make sense only together. */
+static void
+check_options(void)
+{
 	if (deadline_set && !opt.wait) {
 		note("--deadline needs --wait");
 		usage();
@@ -2551,27 +2568,39 @@ parse_options(int argc, char *argv[])
 		note("--delimiter cannot be the record separator");
 		usage();
 	}
-	opt.base_url = base;
 }
 
-/* The whole program; main() is this, and the tests call it under a fake clock. */
-static int
-rhq_main(int argc, char *argv[])
+static void
+parse_options(int argc, char *argv[])
 {
-	struct sigaction sa, old;
-	struct stat st;
-	char *key;
-	int status, fd, sigs[] = { SIGINT, SIGTERM };
-	size_t i;
+	const char *env = getenv("RUNNINGHUB_BASE_URL");
+	int ch;
 
-	/* getopt's messages name the program as rhq's own do, however it was run. */
-	argv[0] = "rhq";
+	while ((ch = getopt_long(argc, argv, "0ad:f:hj:sVvw", longopts, NULL)) != -1) {
+		if (ch == 'h')
+			help();
+		if (ch == 'V') {
+			puts("rhq " RHQ_VERSION);
+			exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
+		}
+		if (!take_record_option(ch, optarg) && !take_request_option(ch, optarg) &&
+		    !take_schedule_option(ch, optarg))
+			usage();
+	}
+	check_options();
+	opt.base_url = base_option ? base_option : env && *env ? env : SITE_CN;
+}
 
-	/*
-	 * A closed standard descriptor would be taken by libcurl's own sockets
-	 * and rows written into them: treat a closed stdin as empty, refuse a
-	 * closed stdout.
-	 */
+/*
+ * A closed standard descriptor would be taken by libcurl's own sockets and
+ * rows written into them: treat a closed stdin as empty, refuse a closed
+ * stdout.
+ */
+static void
+guard_std_descriptors(void)
+{
+	int fd;
+
 	for (fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
 			if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
@@ -2579,15 +2608,36 @@ rhq_main(int argc, char *argv[])
 			if (fd == STDOUT_FILENO)
 				die("stdout is closed");
 		}
-	parse_options(argc, argv);
-	argc -= optind;
-	argv += optind;
+}
 
-	make_status_url(opt.base_url);
-	key = find_key();
-	setup_transfers(key);
-	wipe(key, strlen(key));
-	free(key);
+/*
+ * The first SIGINT or SIGTERM asks for a clean stop, and rhq ends with that
+ * signal.  The handler then goes back to the default, so the same signal
+ * again ends rhq at once (say, while a stalled reader keeps a row from being
+ * written).  A signal the caller ignores stays ignored, as for any program
+ * run in the background.
+ */
+static void
+catch_signals(void)
+{
+	int sigs[] = { SIGINT, SIGTERM };
+	struct sigaction sa, old;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < NELEM(sigs); i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+}
+
+/* Records come from the arguments; from stdin without any, or at "-". */
+static void
+setup_input(int argc, char *argv[])
+{
+	struct stat st;
 
 	src.argv = argv;
 	src.argc = argc;
@@ -2600,22 +2650,27 @@ rhq_main(int argc, char *argv[])
 	stdout_is_pipe = fstat(STDOUT_FILENO, &st) == 0 &&
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 	prog.on = opt.progress > 0 || (opt.progress == 0 && isatty(STDERR_FILENO));
-	srandom(getpid() ^ time(NULL));
+}
 
-	/*
-	 * The first SIGINT or SIGTERM asks for a clean stop, and rhq ends with
-	 * that signal.  The handler then goes back to the default, so the same
-	 * signal again ends rhq at once (say, while a stalled reader keeps a row
-	 * from being written).  A signal the caller ignores stays ignored, as
-	 * for any program run in the background.
-	 */
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART | SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < NELEM(sigs); i++)
-		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-			sigaction(sigs[i], &sa, NULL);
+/* The whole program; main() is this, and the tests call it under a fake clock. */
+static int
+rhq_main(int argc, char *argv[])
+{
+	char *key;
+	int status;
+
+	/* getopt's messages name the program as rhq's own do, however it was run. */
+	argv[0] = "rhq";
+	guard_std_descriptors();
+	parse_options(argc, argv);
+	make_status_url(opt.base_url);
+	key = find_key();
+	setup_transfers(key);
+	wipe(key, strlen(key));
+	free(key);
+	setup_input(argc - optind, argv + optind);
+	srandom(getpid() ^ time(NULL));
+	catch_signals();
 
 	status = run();
 	teardown();
