@@ -176,6 +176,8 @@ struct task {
 	long code;
 	char *msg;			/* the API's msg, kept for --json */
 	size_t msg_cap;
+	char *why;			/* the cause of an own error row, for --json */
+	size_t why_cap;
 	int attempts;			/* tries of the current poll */
 	int polls;			/* answered polls, with --wait */
 };
@@ -316,8 +318,15 @@ static struct {
 	unsigned long other;		/* rows of states beyond the table */
 } tally;
 
+/*
+ * The progress line: LIVE redraws it in place on a terminal, DUMB too but
+ * without escape sequences (TERM=dumb or unset), LINES writes a plain line
+ * at most once a second (stderr is a file or a pipe).
+ */
 static struct {
-	int on, shown;
+	enum { PROG_OFF, PROG_LIVE, PROG_DUMB, PROG_LINES } mode;
+	int shown;		/* bytes of the line on the terminal now */
+	int over_rows;		/* stdout is the same terminal: erase before rows */
 	double start, last;
 } prog;
 
@@ -768,6 +777,14 @@ static void
 set_msg(struct task *t, const char *msg)
 {
 	copy_into(&t->msg, &t->msg_cap, msg, strlen(msg));
+}
+
+/* Keeps why a row is an error, for --json: the same words as on stderr. */
+static void
+set_why(struct task *t, const char *why)
+{
+	if (opt.json)
+		copy_into(&t->why, &t->why_cap, why, strlen(why));
 }
 
 static void
@@ -1468,7 +1485,7 @@ classify_reply(const struct reply *r, struct outcome *o)
 		snprintf(o->state, sizeof o->state, "%s", c->extra);
 		break;
 	case C_NOT_FOUND:
-		o->kind = OUT_NOT_FOUND;
+		api_error(o, OUT_NOT_FOUND, r, c);
 		break;
 	case C_TRANSIENT:
 		api_error(o, OUT_RETRY, r, c);
@@ -1615,6 +1632,7 @@ static void
 fail(struct task *t, const char *why)
 {
 	note("%s: %s", t->id, why);
+	set_why(t, why);
 	t->own = OWN_ERROR;
 	t->attempts = 0;
 	finish(t);
@@ -1641,6 +1659,7 @@ apply(struct task *t, const struct outcome *o, double tn)
 		settle(t, OWN_NONE, o->state, tn);
 		break;
 	case OUT_NOT_FOUND:
+		set_why(t, o->why);
 		settle(t, OWN_NOT_FOUND, "", tn);
 		break;
 	case OUT_RETRY:
@@ -1666,6 +1685,7 @@ apply(struct task *t, const struct outcome *o, double tn)
 		break;
 	case OUT_INVALID:
 		note("%s", o->why);
+		set_why(t, o->why);
 		t->own = OWN_INVALID;
 		finish(t);
 		break;
@@ -1771,6 +1791,10 @@ put_json_row(const struct task *t, const char *bad)
 		putchar(',');
 		put_json_string("msg", t->msg, strlen(t->msg));
 	}
+	if (own_states[t->own].is_error && t->why != NULL) {
+		putchar(',');
+		put_json_string("error", t->why, strlen(t->why));
+	}
 	if (opt.append) {
 		putchar(',');
 		put_json_string("record", t->text, t->text_len);
@@ -1802,6 +1826,8 @@ put_row(const struct task *t)
 static void
 retire(struct task *t)
 {
+	if (prog.over_rows)
+		progress_erase();
 	put_row(t);
 	t->phase = T_GONE;
 	window.live--;
@@ -1888,32 +1914,49 @@ put_summary(void)
 }
 
 /*
- * The progress line: redrawn in place at most ten times a second, once the
- * run has lasted a second, and erased before any other message and at the end.
+ * The progress line is drawn once the run has lasted a second, at most ten
+ * times a second (once a second as plain lines), never while rhq only waits
+ * for input, and erased before any other message, before rows that go to
+ * the same terminal, and at the end.
  */
 static void
 progress_draw(double t)
 {
-	double rate;
+	char line[128];
+	int n;
 
-	if (!prog.on || t - prog.start < 1 || t - prog.last < 0.1)
+	if (prog.mode == PROG_OFF || t - prog.start < 1 ||
+	    t - prog.last < (prog.mode == PROG_LINES ? 1 : 0.1))
 		return;
+	if (in_flight == 0 && heap.n == 0 && src.starved) {
+		progress_erase();
+		return;
+	}
 	prog.last = t;
-	rate = tally.rows / (t - prog.start);
-	fprintf(stderr, "\rrhq: %lu done, %.1f/s, %lu error%s\033[K", tally.rows, rate,
-	    tally.errors, tally.errors == 1 ? "" : "s");
+	n = snprintf(line, sizeof line, "rhq: %lu done, %.1f/s, %lu error%s", tally.rows,
+	    tally.rows / (t - prog.start), tally.errors, tally.errors == 1 ? "" : "s");
+	if (prog.mode == PROG_LINES)
+		fprintf(stderr, "%s\n", line);
+	else if (prog.mode == PROG_LIVE)
+		fprintf(stderr, "\r%s\033[K", line);
+	else
+		fprintf(stderr, "\r%s%*s", line, prog.shown > n ? prog.shown - n : 0, "");
 	fflush(stderr);
-	prog.shown = 1;
+	if (prog.mode != PROG_LINES)
+		prog.shown = prog.shown > n ? prog.shown : n;
 }
 
 static void
 progress_erase(void)
 {
-	if (prog.shown) {
+	if (prog.shown == 0)
+		return;
+	if (prog.mode == PROG_LIVE)
 		fputs("\r\033[K", stderr);
-		fflush(stderr);
-		prog.shown = 0;
-	}
+	else
+		fprintf(stderr, "\r%*s\r", prog.shown, "");
+	fflush(stderr);
+	prog.shown = 0;
 }
 
 /* ------------------------------------------------------------ scheduler */
@@ -2107,8 +2150,8 @@ run(void)
 		/* Rows written make room: take more records before sleeping. */
 		if (moved > 0 && !src.done && !src.starved && !window_full())
 			continue;
-		progress_draw(tn);
 		flush_output();
+		progress_draw(tn);
 		check_reader(tn);
 		wait_for_work(tn, started);
 		collect_finished();
@@ -2196,6 +2239,26 @@ help(void)
 	exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
 }
 
+/*
+ * Is s a plain decimal number: digits, and (point) at most one decimal point?
+ * strtod() and strtol() would also take signs, spaces, hex, exponents, inf.
+ */
+static int
+plain_decimal(const char *s, int point)
+{
+	int digits = 0;
+
+	for (; *s; s++) {
+		if (*s == '.' && point)
+			point = 0;
+		else if (*s >= '0' && *s <= '9')
+			digits++;
+		else
+			return 0;
+	}
+	return digits > 0;
+}
+
 /* A decimal number from the command line; what says what it counts. */
 static double
 number_arg(const char *name, const char *s, double min, double max, const char *what)
@@ -2205,7 +2268,7 @@ number_arg(const char *name, const char *s, double min, double max, const char *
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (end == s || *end != '\0' || errno || !isfinite(v) || v < min || v > max) {
+	if (!plain_decimal(s, 1) || *end != '\0' || errno || v < min || v > max) {
 		note("%s: invalid value '%s' (a number of %s from %g to %g)", name, s,
 		    what, min, max);
 		usage();
@@ -2227,7 +2290,7 @@ count_arg(const char *name, const char *s, long min, long max)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno || v < min || v > max) {
+	if (!plain_decimal(s, 0) || *end != '\0' || errno || v < min || v > max) {
 		note("%s: invalid value '%s' (a whole number from %ld to %ld)", name, s,
 		    min, max);
 		usage();
@@ -2235,57 +2298,70 @@ count_arg(const char *name, const char *s, long min, long max)
 	return v;
 }
 
-/* Reads the API key from a file: one trailing newline is not part of it. */
+/*
+ * Reads the API key from a file (or stdin, for "-"): one trailing newline is
+ * not part of it.  where names the file and the option or variable that gave
+ * it, for messages.
+ */
 static char *
-read_key_file(const char *path)
+read_key_file(const char *path, const char *where)
 {
 	char buf[KEY_MAX + 4], *key;	/* the key, a CRLF, and one byte to see more */
+	int from_stdin = strcmp(path, "-") == 0, fd = STDIN_FILENO;
 	struct stat st;
 	size_t n = 0;
 	ssize_t r;
-	int fd;
 
-	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) < 0)
-		die_errno("%s", path);
-	if (st.st_mode & (S_IRGRP | S_IROTH))
+	if ((!from_stdin && (fd = open(path, O_RDONLY)) < 0) || fstat(fd, &st) < 0)
+		die_errno("%s", where);
+	if (!from_stdin && S_ISREG(st.st_mode) && (st.st_mode & (S_IRGRP | S_IROTH)))
 		note("warning: %s is readable by others; chmod 600 %s", path, path);
 	/* The file may be a pipe that delivers the key in pieces. */
 	while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) != 0) {
 		if (r < 0 && errno != EINTR)
-			die_errno("%s", path);
+			die_errno("%s", where);
 		if (r > 0)
 			n += r;
 	}
-	close(fd);
+	if (!from_stdin)
+		close(fd);
 	if (memchr(buf, '\0', n) != NULL)
-		die("%s: the API key contains control characters", path);
+		die("%s: the API key contains control characters", where);
 	buf[n] = '\0';
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
 	if (n > 0 && buf[n - 1] == '\r')
 		buf[--n] = '\0';
 	if (n > KEY_MAX)
-		die("%s: too long for an API key", path);
+		die("%s: too long for an API key", where);
 	key = xstrdup(buf);
 	wipe(buf, sizeof buf);
 	return key;
 }
 
+/* The key: from --api-key-file, RUNNINGHUB_API_KEY_FILE or RUNNINGHUB_API_KEY. */
 static char *
 find_key(void)
 {
-	const char *file = opt.key_file ? opt.key_file : getenv("RUNNINGHUB_API_KEY_FILE");
+	const char *file = opt.key_file, *from = "--api-key-file";
 	const char *env = getenv("RUNNINGHUB_API_KEY"), *bad = NULL;
-	char *key;
+	char *key, *where;
 	size_t i;
 
-	if (file != NULL && *file != '\0')
-		key = read_key_file(file);
-	else if (env != NULL && *env != '\0')
+	if (file == NULL) {
+		file = getenv("RUNNINGHUB_API_KEY_FILE");
+		from = "RUNNINGHUB_API_KEY_FILE";
+	}
+	if (file != NULL && *file != '\0') {
+		where = xasprintf("%s (from %s)", strcmp(file, "-") ? file : "stdin", from);
+		key = read_key_file(file, where);
+	} else if (env != NULL && *env != '\0') {
+		where = xstrdup("RUNNINGHUB_API_KEY");
 		key = xstrdup(env);
-	else
+	} else {
 		die("no API key: set RUNNINGHUB_API_KEY, or put the key in a "
 		    "file and use --api-key-file FILE (or RUNNINGHUB_API_KEY_FILE)");
+	}
 	for (i = 0; key[i] && bad == NULL; i++)
 		if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f)
 			bad = "the API key contains control characters";
@@ -2293,10 +2369,9 @@ find_key(void)
 		bad = "the API key is empty";
 	else if (i > KEY_MAX)
 		bad = "the API key is too long";
-	if (bad != NULL) {
-		free(key);
-		die("%s: %s", file && *file ? file : "RUNNINGHUB_API_KEY", bad);
-	}
+	if (bad != NULL)
+		die("%s: %s", where, bad);
+	free(where);
 	return key;
 }
 
@@ -2392,6 +2467,7 @@ teardown(void)
 	for (s = 0; s < window.cap; s++) {
 		free(window.t[s].text);
 		free(window.t[s].msg);
+		free(window.t[s].why);
 	}
 	free(window.t);
 	free(heap.v);
@@ -2436,9 +2512,9 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* What a base URL option set, so that the environment is only the default. */
+/* What the options set, so that the environment is only the default. */
 static const char *base_option;
-static int deadline_set, delim_set;
+static int base_url_set, site_set, deadline_set, delim_set, interval_set;
 
 /* Options about records and rows; returns 0 for an option of another kind. */
 static int
@@ -2487,6 +2563,7 @@ take_request_option(int ch, const char *arg)
 	switch (ch) {
 	case OPT_BASE_URL:
 		base_option = arg;
+		base_url_set = 1;
 		break;
 	case OPT_SITE:
 		if (strcmp(arg, "cn") != 0 && strcmp(arg, "ai") != 0) {
@@ -2494,6 +2571,7 @@ take_request_option(int ch, const char *arg)
 			usage();
 		}
 		base_option = arg[0] == 'c' ? SITE_CN : SITE_AI;
+		site_set = 1;
 		break;
 	case OPT_KEY_FILE:
 		opt.key_file = arg;
@@ -2541,6 +2619,7 @@ take_schedule_option(int ch, const char *arg)
 		break;
 	case OPT_INTERVAL:
 		opt.interval = seconds_arg("--interval", arg, 0.01, 86400);
+		interval_set = 1;
 		break;
 	case OPT_DEADLINE:
 		opt.deadline = seconds_arg("--deadline", arg, 0.001, 1e7);
@@ -2552,12 +2631,29 @@ take_schedule_option(int ch, const char *arg)
 	return 1;
 }
 
-/* Options that make sense only together. */
+/* Options that make sense only together, or not at all together. */
 static void
-check_options(void)
+check_options(int argc, char *argv[])
 {
+	const char *key_file = opt.key_file ? opt.key_file : getenv("RUNNINGHUB_API_KEY_FILE");
+	int i, ids_on_stdin = argc == 0;
+
 	if (deadline_set && !opt.wait) {
 		note("--deadline needs --wait");
+		usage();
+	}
+	if (interval_set && !opt.wait) {
+		note("--interval needs --wait");
+		usage();
+	}
+	if (base_url_set && site_set) {
+		note("--base-url and --site both name the API root: give one");
+		usage();
+	}
+	for (i = 0; i < argc; i++)
+		ids_on_stdin |= strcmp(argv[i], "-") == 0;
+	if (key_file != NULL && strcmp(key_file, "-") == 0 && ids_on_stdin) {
+		note("the API key can come from stdin only when the task IDs are arguments");
 		usage();
 	}
 	if (delim_set && opt.field == 0) {
@@ -2587,7 +2683,7 @@ parse_options(int argc, char *argv[])
 		    !take_schedule_option(ch, optarg))
 			usage();
 	}
-	check_options();
+	check_options(argc - optind, argv + optind);
 	opt.base_url = base_option ? base_option : env && *env ? env : SITE_CN;
 }
 
@@ -2633,6 +2729,28 @@ catch_signals(void)
 			sigaction(sigs[i], &sa, NULL);
 }
 
+/*
+ * As curl does: a progress line by default only when stderr is a terminal
+ * and stdout is not (rows and the line would share the screen); --progress
+ * forces it.
+ */
+static void
+setup_progress(void)
+{
+	const char *term = getenv("TERM");
+	int err_tty = isatty(STDERR_FILENO), out_tty = isatty(STDOUT_FILENO);
+
+	if (opt.progress < 0 || (opt.progress == 0 && (!err_tty || out_tty)))
+		prog.mode = PROG_OFF;
+	else if (!err_tty)
+		prog.mode = PROG_LINES;
+	else if (term == NULL || *term == '\0' || strcmp(term, "dumb") == 0)
+		prog.mode = PROG_DUMB;
+	else
+		prog.mode = PROG_LIVE;
+	prog.over_rows = prog.mode != PROG_OFF && err_tty && out_tty;
+}
+
 /* Records come from the arguments; from stdin without any, or at "-". */
 static void
 setup_input(int argc, char *argv[])
@@ -2649,7 +2767,7 @@ setup_input(int argc, char *argv[])
 	window.t = xcalloc(window.cap, sizeof *window.t);
 	stdout_is_pipe = fstat(STDOUT_FILENO, &st) == 0 &&
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
-	prog.on = opt.progress > 0 || (opt.progress == 0 && isatty(STDERR_FILENO));
+	setup_progress();
 }
 
 /* The whole program; main() is this, and the tests call it under a fake clock. */
