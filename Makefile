@@ -3,7 +3,7 @@
 # pattern rules, no conditionals; shell work happens in the recipes.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
-MANDIR ?= $(PREFIX)/share/man/man1
+MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
@@ -149,19 +149,20 @@ deps-dev:
 deps-bench:
 	@sh tests/deps.sh $(BENCH_DEPS)
 
+# Modes are explicit, and the umask covers the parent directories that
+# install -d makes on the way, so a umask of 077 still gives a usable install.
 install: rhq
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(BASHCOMPDIR) \
-	    $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
-	cp -f rhq $(DESTDIR)$(BINDIR)/rhq
-	chmod 755 $(DESTDIR)$(BINDIR)/rhq
-	cp -f rhq.1 $(DESTDIR)$(MANDIR)/rhq.1
-	chmod 644 $(DESTDIR)$(MANDIR)/rhq.1
-	cp -f completions/rhq.bash $(DESTDIR)$(BASHCOMPDIR)/rhq
-	cp -f completions/_rhq $(DESTDIR)$(ZSHCOMPDIR)/_rhq
-	cp -f completions/rhq.fish $(DESTDIR)$(FISHCOMPDIR)/rhq.fish
+	umask 022 && install -d -m 755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 755 rhq $(DESTDIR)$(BINDIR)/rhq
+	install -m 644 rhq.1 $(DESTDIR)$(MANDIR)/man1/rhq.1
+	install -m 644 completions/rhq.bash $(DESTDIR)$(BASHCOMPDIR)/rhq
+	install -m 644 completions/_rhq $(DESTDIR)$(ZSHCOMPDIR)/_rhq
+	install -m 644 completions/rhq.fish $(DESTDIR)$(FISHCOMPDIR)/rhq.fish
 
+# The files install put there; the directories stay, as they may be shared.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/rhq $(DESTDIR)$(MANDIR)/rhq.1 \
+	rm -f $(DESTDIR)$(BINDIR)/rhq $(DESTDIR)$(MANDIR)/man1/rhq.1 \
 	    $(DESTDIR)$(BASHCOMPDIR)/rhq $(DESTDIR)$(ZSHCOMPDIR)/_rhq \
 	    $(DESTDIR)$(FISHCOMPDIR)/rhq.fish
 
