@@ -27,7 +27,7 @@ TEST_LIBS = $$($(PKG_CONFIG) --libs check libmicrohttpd libcurl) -pthread
 # What `make deps` installs: the libraries, and the tools `make check` uses.
 DEPS = libcurl4-openssl-dev libjsmn-dev check libmicrohttpd-dev pkg-config valgrind
 # What `make lint` and `make fuzz` need on top.
-DEV_DEPS = clang libclang-rt-14-dev cppcheck clang-tidy
+DEV_DEPS = clang libclang-rt-14-dev cppcheck clang-tidy musl-tools
 # What `make bench` needs on top.
 BENCH_DEPS = nginx-light wrk curl openssl time util-linux diffutils
 
@@ -128,10 +128,26 @@ TIDY_CHECKS = bugprone-*,cert-*,clang-analyzer-*,misc-*,performance-*,portabilit
 -clang-analyzer-security.insecureAPI.*,-clang-analyzer-optin.performance.Padding,\
 -bugprone-reserved-identifier,-cert-dcl37-c,-cert-dcl51-cpp,-bugprone-narrowing-conversions
 
+# musl-gcc sees musl's libc headers and, through a directory of links to where
+# the system compiler finds them, the curl and jsmn headers: nothing else of
+# glibc's, so a glibc-only call or header fails here.
+MUSL_INC = tests/tmp/musl-include
+
 lint:
 	cppcheck $(CPPCHECK_FLAGS) rhq.c
 	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' rhq.c -- \
 	    -std=c11 $(CURL_CFLAGS)
+	rm -rf $(MUSL_INC) && mkdir -p $(MUSL_INC)
+	for h in $$($(CC) $(CURL_CFLAGS) -M -include curl/curl.h -include jsmn.h \
+	    -x c /dev/null); do \
+		case $$h in \
+		*/curl/curl.h) l=$(MUSL_INC)/curl t=$${h%/curl.h} ;; \
+		*/jsmn.h) l=$(MUSL_INC)/jsmn.h t=$$h ;; \
+		*) continue ;; \
+		esac; \
+		[ -e $$l ] || ln -s $$t $$l; \
+	done
+	musl-gcc $(RHQ_CFLAGS) -Werror -fsyntax-only -I$(MUSL_INC) rhq.c
 
 demo: rhq tests/standin
 	sh tests/demo.sh
