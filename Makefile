@@ -26,8 +26,8 @@ TEST_LIBS = $$($(PKG_CONFIG) --libs check libmicrohttpd libcurl) -pthread
 
 # What `make deps` installs: the libraries, and the tools `make check` uses.
 DEPS = libcurl4-openssl-dev libjsmn-dev check libmicrohttpd-dev pkg-config valgrind
-# What `make lint` and `make fuzz` need on top.
-DEV_DEPS = clang libclang-rt-14-dev cppcheck clang-tidy musl-tools
+# What `make lint`, `make fuzz` and `make check-build` need on top.
+DEV_DEPS = clang libclang-rt-14-dev cppcheck clang-tidy musl-tools bmake
 # What `make bench` needs on top.
 BENCH_DEPS = nginx-light wrk curl openssl time util-linux diffutils
 
@@ -90,6 +90,11 @@ check-valgrind: rhq tests/check_rhq
 	for suite in system faults workflow; do \
 		RHQ=./rhq RHQ_WRAPPER="$(VALGRIND)" CK_RUN_SUITE=$$suite tests/check_rhq || exit 1; \
 	done
+
+# The Makefile under BSD make, the compile flags, and install and uninstall
+# under umask 077, in a copy of the tree under tests/tmp/build.
+check-build:
+	sh tests/build.sh
 
 # libFuzzer targets for the reply parser and the input reader, run from the
 # committed seeds for FUZZ_SECONDS each; new corpus entries go to tests/tmp.
@@ -187,5 +192,5 @@ clean:
 	    tests/fuzz_reply tests/fuzz_input
 	rm -rf tests/tmp
 
-.PHONY: all check check-unit check-asan check-valgrind demo deps deps-dev deps-bench \
-	fuzz lint bench install uninstall clean
+.PHONY: all check check-build check-unit check-asan check-valgrind demo deps deps-dev \
+	deps-bench fuzz lint bench install uninstall clean
