@@ -25,7 +25,8 @@ TEST_CFLAGS = $$($(PKG_CONFIG) --cflags check libmicrohttpd libcurl)
 TEST_LIBS = $$($(PKG_CONFIG) --libs check libmicrohttpd libcurl) -pthread
 
 # What `make deps` installs: the libraries, and the tools `make check` uses.
-DEPS = libcurl4-openssl-dev libjsmn-dev check libmicrohttpd-dev pkg-config valgrind
+DEPS = libcurl4-openssl-dev libjsmn-dev check libmicrohttpd-dev pkg-config valgrind \
+	bash-completion zsh fish
 # What `make lint`, `make fuzz` and `make check-build` need on top.
 DEV_DEPS = clang libclang-rt-14-dev cppcheck clang-tidy musl-tools bmake
 # What `make bench` needs on top.
@@ -72,8 +73,9 @@ tests/check_rhq-asan: $(TESTS) rhq.c tests/standin.c
 	    tests/standin.c $(LDFLAGS) $(TEST_LIBS) -lm
 
 # Every test: unit and system tests, again under the sanitizers, and the
-# system tests once more with every rhq run under valgrind.
-check: check-unit check-asan check-valgrind
+# system tests once more with every rhq run under valgrind; the completions
+# in the real shells.
+check: check-unit check-asan check-valgrind check-completions
 
 check-unit: rhq tests/check_rhq
 	RHQ=./rhq tests/check_rhq
@@ -90,6 +92,10 @@ check-valgrind: rhq tests/check_rhq
 	for suite in system faults workflow; do \
 		RHQ=./rhq RHQ_WRAPPER="$(VALGRIND)" CK_RUN_SUITE=$$suite tests/check_rhq || exit 1; \
 	done
+
+# What a TAB offers in bash, with and without bash-completion, zsh and fish.
+check-completions: rhq
+	sh tests/completions.sh
 
 # The Makefile under BSD make, the compile flags, and install and uninstall
 # under umask 077, in a copy of the tree under tests/tmp/build.
@@ -192,5 +198,5 @@ clean:
 	    tests/fuzz_reply tests/fuzz_input
 	rm -rf tests/tmp
 
-.PHONY: all check check-build check-unit check-asan check-valgrind demo deps deps-dev \
-	deps-bench fuzz lint bench install uninstall clean
+.PHONY: all check check-build check-completions check-unit check-asan check-valgrind \
+	demo deps deps-dev deps-bench fuzz lint bench install uninstall clean
