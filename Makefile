@@ -29,6 +29,8 @@ DEPS = libcurl4-openssl-dev libjsmn-dev check libmicrohttpd-dev pkg-config valgr
 	bash-completion zsh fish
 # What `make lint`, `make fuzz` and `make check-build` need on top.
 DEV_DEPS = clang libclang-rt-14-dev cppcheck clang-tidy musl-tools bmake
+# What `make deb` and `make check-deb` need on top.
+DEB_DEPS = dpkg-dev debhelper fakeroot lintian devscripts
 # What `make bench` needs on top.
 BENCH_DEPS = nginx-light wrk curl openssl time util-linux diffutils
 
@@ -176,6 +178,25 @@ deps-dev:
 deps-bench:
 	@sh tests/deps.sh $(BENCH_DEPS)
 
+deps-deb:
+	@sh tests/deps.sh $(DEB_DEPS)
+
+# The Debian source and binary packages, built by dpkg-buildpackage in a copy
+# of the tree under tests/tmp/deb, so that the build leaves this tree as it
+# was and its results do not land in the parent directory. The build runs
+# make check-unit. The .deb is copied here.
+deb:
+	rm -rf tests/tmp/deb && mkdir -p tests/tmp/deb/rhq
+	tar cf - --exclude=./.git --exclude=./tests/tmp --exclude=./bench/out \
+	    --exclude='./rhq_*.deb' --exclude='crash-*' --exclude='leak-*' \
+	    --exclude='timeout-*' . | (cd tests/tmp/deb/rhq && tar xf -)
+	cd tests/tmp/deb/rhq && dpkg-buildpackage -us -uc
+	cp tests/tmp/deb/rhq_*.deb .
+
+# The package holds what it should, lintian and hardening-check pass.
+check-deb: deb
+	sh tests/deb.sh
+
 # Modes are explicit, and the umask covers the parent directories that
 # install -d makes on the way, so a umask of 077 still gives a usable install.
 install: rhq
@@ -196,7 +217,7 @@ uninstall:
 clean:
 	rm -f rhq rhq-asan tests/standin tests/*.o tests/check_rhq tests/check_rhq-asan \
 	    tests/fuzz_reply tests/fuzz_input
-	rm -rf tests/tmp
+	rm -rf tests/tmp rhq_*.deb
 
 .PHONY: all check check-build check-completions check-unit check-asan check-valgrind \
-	demo deps deps-dev deps-bench fuzz lint bench install uninstall clean
+	check-deb deb demo deps deps-deb deps-dev deps-bench fuzz lint bench install uninstall clean
