@@ -30,7 +30,7 @@ DEPS = libcurl4-openssl-dev libjsmn-dev check libmicrohttpd-dev pkg-config valgr
 # What `make lint`, `make fuzz` and `make check-build` need on top.
 DEV_DEPS = clang libclang-rt-14-dev cppcheck clang-tidy musl-tools bmake
 # What `make deb` and `make check-deb` need on top.
-DEB_DEPS = dpkg-dev debhelper fakeroot lintian devscripts
+DEB_DEPS = build-essential dpkg-dev debhelper fakeroot lintian devscripts
 # What `make bench` needs on top.
 BENCH_DEPS = nginx-light wrk curl openssl time util-linux diffutils
 
