@@ -17,7 +17,7 @@ _rhq_init()
 		split=true
 	fi
 	case $prev in
-	*'<' | *'>' | '>>' | '>&')
+	*'<' | *'>' | *'>&')
 		_rhq_files
 		return 1
 		;;
@@ -37,6 +37,7 @@ _rhq_files()
 
 _rhq()
 {
+	# shellcheck disable=SC2034 # _init_completion sets words
 	local cur prev words cword split=false opts
 	COMPREPLY=()
 	if declare -F _init_completion >/dev/null; then

@@ -23,6 +23,9 @@ rm -rf "$tmp" && mkdir -p "$tmp/cwd" "$tmp/home" || exit 2
 # fish writes its history and variables under HOME: keep them in the scratch.
 export HOME="$tmp/home" XDG_CONFIG_HOME="$tmp/home/.config" XDG_DATA_HOME="$tmp/home/.local/share"
 
+# shellcheck disable=SC2016 # fish expands them
+fish_complete='source $RHQ_COMP; complete -C "$RHQ_LINE"'
+
 # offers SHELL LINE: the words a TAB at the end of LINE offers, sorted, on one
 # line. fish offers "--site=cn" where the others offer "cn" after the "=".
 offers() {
@@ -35,8 +38,7 @@ offers() {
 			"$top/completions/rhq.bash" "$2" ;;
 		zsh) timeout 30 zsh -f "$top/tests/comp.zsh" "$top/completions" "$2" ;;
 		fish) RHQ_COMP=$top/completions/rhq.fish RHQ_LINE=$2 timeout 30 \
-			fish --no-config -c 'source $RHQ_COMP; complete -C "$RHQ_LINE"' |
-			cut -f 1 | sed 's/^--[a-z-]*=//' ;;
+			fish --no-config -c "$fish_complete" | cut -f 1 | sed 's/^--[a-z-]*=//' ;;
 		esac
 	) | sort -u | tr '\n' ' ' | sed 's/ $//'
 }
@@ -45,7 +47,7 @@ offers() {
 t() {
 	before=$fail
 	for sh in $shells; do
-		got=$(offers $sh "$1")
+		got=$(offers "$sh" "$1")
 		if [ "$got" = "$2" ]; then
 			pass=$((pass + 1))
 		else
@@ -86,9 +88,9 @@ help=$(./rhq --help | awk '/^  -/ {
 	for (i = 1; i <= NF && $i ~ /^-/; i++) { sub(/,$/, "", $i); print $i }
 }' | sort | tr '\n' ' ' | sed 's/ $//')
 [ -n "$help" ] || { echo "completions: no options in rhq --help" >&2; exit 2; }
-first= before=$fail
+first='' before=$fail
 for sh in $shells; do
-	got=$(offers $sh 'rhq -')
+	got=$(offers "$sh" 'rhq -')
 	missing=
 	for o in $help; do
 		case " $got " in *" $o "*) ;; *) missing="$missing $o" ;; esac
