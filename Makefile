@@ -28,14 +28,14 @@ FUZZ_SECONDS = 60
 FUZZ_CC = clang
 
 TEST_SRC = tests/check_rhq.c tests/system.c tests/faults.c tests/workflow.c tests/harness.c
-TESTS = $(TEST_SRC) tests/harness.h tests/suites.h tests/standin.h
+TESTS = $(TEST_SRC) tests/harness.h tests/suites.h tests/standin.h tests/ids.h
 
 all: rhq
 
 rhq: rhq.c
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ rhq.c $(LDFLAGS) $(CURL_LIBS) -lm
 
-tests/standin.o: tests/standin.c tests/standin.h
+tests/standin.o: tests/standin.c tests/standin.h tests/ids.h
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(TEST_CFLAGS) -c -o $@ tests/standin.c
 
 tests/standin: tests/standin_main.c tests/standin.o
