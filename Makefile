@@ -27,8 +27,9 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover
 FUZZ_SECONDS = 60
 FUZZ_CC = clang
 
-TEST_SRC = tests/check_rhq.c tests/system.c tests/faults.c tests/workflow.c tests/harness.c
-TESTS = $(TEST_SRC) tests/harness.h tests/suites.h tests/standin.h tests/ids.h
+TEST_SRC = tests/check_rhq.c tests/common.c tests/system.c tests/faults.c tests/workflow.c \
+	tests/harness.c
+TESTS = $(TEST_SRC) tests/harness.h tests/suites.h tests/seam.h tests/standin.h tests/ids.h
 
 all: rhq
 
