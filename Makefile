@@ -40,8 +40,9 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover
 FUZZ_SECONDS = 60
 FUZZ_CC = clang
 
-TEST_SRC = tests/check_rhq.c tests/system.c tests/faults.c tests/workflow.c tests/harness.c
-TESTS = $(TEST_SRC) tests/harness.h tests/suites.h tests/standin.h
+TEST_SRC = tests/check_rhq.c tests/common.c tests/system.c tests/faults.c tests/workflow.c \
+	tests/harness.c
+TESTS = $(TEST_SRC) tests/harness.h tests/suites.h tests/seam.h tests/standin.h tests/ids.h
 
 all: rhq
 
@@ -54,7 +55,7 @@ rhq: rhq.c
 	$(CC) $(CFLAGS) $(RHQ_CFLAGS) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ rhq.c $(LDFLAGS) \
 	    $(CURL_LIBS) -lm
 
-tests/standin.o: tests/standin.c tests/standin.h
+tests/standin.o: tests/standin.c tests/standin.h tests/ids.h
 	$(CC) $(CFLAGS) $(RHQ_CFLAGS) $(CPPFLAGS) $(TEST_CFLAGS) -c -o $@ tests/standin.c
 
 tests/standin: tests/standin_main.c tests/standin.o
@@ -76,24 +77,40 @@ tests/check_rhq-asan: $(TESTS) rhq.c tests/standin.c
 
 # Every test: unit and system tests, again under the sanitizers, and the
 # system tests once more with every rhq run under valgrind; the completions
-# in the real shells.
-check: check-unit check-asan check-valgrind check-completions
-
-check-unit: rhq tests/check_rhq
-	RHQ=./rhq tests/check_rhq
-
-check-asan: rhq-asan tests/check_rhq-asan
-	RHQ=./rhq-asan RHQ_ASAN_OPTIONS=exitcode=99:detect_leaks=1 \
-	    RHQ_UBSAN_OPTIONS=exitcode=99:print_stacktrace=1 tests/check_rhq-asan
-
+# in the real shells.  `make check` runs the passes at once (valgrind's split
+# in shards), each to a log of its own, and then shows the logs.
+CHECK_UNIT = RHQ=./rhq tests/check_rhq
+CHECK_ASAN = RHQ=./rhq-asan RHQ_ASAN_OPTIONS=exitcode=99:detect_leaks=1 \
+	RHQ_UBSAN_OPTIONS=exitcode=99:print_stacktrace=1 tests/check_rhq-asan
+# The last two options make each of valgrind's many short rhq runs start a
+# fifth faster; it finds the same errors, but leaves inlined frames out of
+# its stack traces.
 VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full \
 	--show-leak-kinds=definite,indirect,possible \
-	--errors-for-leak-kinds=definite,indirect,possible
+	--errors-for-leak-kinds=definite,indirect,possible \
+	--read-inline-info=no --vex-guest-chase=no
+CHECK_VALGRIND = RHQ=./rhq RHQ_WRAPPER='$(VALGRIND)' tests/check_rhq
+CHECK_VALGRIND_SHARDS = "valgrind 1/3: RHQ_SHARD=1/3 $(CHECK_VALGRIND)" \
+	"valgrind 2/3: RHQ_SHARD=2/3 $(CHECK_VALGRIND)" \
+	"valgrind 3/3: RHQ_SHARD=3/3 $(CHECK_VALGRIND)"
+
+# The four programs build two at a time, unless make already runs in parallel.
+check:
+	@case "$$MAKEFLAGS" in *j*) jobs= ;; *) jobs=-j2 ;; esac; \
+	    $(MAKE) $$jobs check-programs
+	@sh tests/run.sh "plain: $(CHECK_UNIT)" "asan: $(CHECK_ASAN)" \
+	    $(CHECK_VALGRIND_SHARDS) "completions: sh tests/completions.sh"
+
+check-programs: rhq rhq-asan tests/check_rhq tests/check_rhq-asan
+
+check-unit: rhq tests/check_rhq
+	$(CHECK_UNIT)
+
+check-asan: rhq-asan tests/check_rhq-asan
+	$(CHECK_ASAN)
 
 check-valgrind: rhq tests/check_rhq
-	for suite in system faults workflow; do \
-		RHQ=./rhq RHQ_WRAPPER="$(VALGRIND)" CK_RUN_SUITE=$$suite tests/check_rhq || exit 1; \
-	done
+	@sh tests/run.sh $(CHECK_VALGRIND_SHARDS)
 
 # What a TAB offers in bash, with and without bash-completion, zsh and fish.
 check-completions: rhq
@@ -225,6 +242,6 @@ clean:
 	    tests/fuzz_reply tests/fuzz_input
 	rm -rf tests/tmp rhq_*.deb
 
-.PHONY: all check check-build check-completions check-unit check-asan check-valgrind \
+.PHONY: all check check-build check-completions check-programs check-unit check-asan check-valgrind \
 	check-deb deb demo deps deps-deb deps-dev deps-bench fuzz lint bench bench-wait \
 	install uninstall clean

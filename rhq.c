@@ -2398,7 +2398,8 @@ is_loopback(const char *host)
 static void
 make_status_url(const char *base)
 {
-	CURLU *u = curl_url();
+	/* Held by a global from the start, so that it is not lost when rhq dies. */
+	CURLU *u = status_curlu = curl_url();
 	char *scheme = NULL, *host = NULL;
 	size_t n = strlen(base);
 
@@ -2426,7 +2427,6 @@ make_status_url(const char *base)
 		    "use https (or --insecure-http)", host);
 	curl_free(scheme);
 	curl_free(host);
-	status_curlu = u;
 }
 
 static void

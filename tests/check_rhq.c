@@ -1,7 +1,7 @@
 /*
- * The tests of rhq: unit tests of its pure parts (this file includes rhq.c
- * to reach its static functions), then system tests in the other files that
- * run the real binary against the libmicrohttpd stand-in.
+ * The unit tests of rhq's pure parts, and the time seam: this file includes
+ * rhq.c to reach its static functions.  The system tests, in the other
+ * files, run the real binary against the libmicrohttpd stand-in.
  */
 #define _GNU_SOURCE
 #define RHQ_NO_MAIN
@@ -12,43 +12,17 @@
 
 #include <stdlib.h>
 
-#include "suites.h"
+#include "seam.h"
 
-struct standin *srv;
 const char rhq_version[] = RHQ_VERSION;
 
-static void
-server_setup(void)
-{
-	srv = standin_start(0, 0);
-	ck_assert_ptr_nonnull(srv);
-	snprintf(harness_base_url, sizeof harness_base_url, "http://127.0.0.1:%u",
-	    standin_port(srv));
-}
-
-static void
-server_teardown(void)
-{
-	standin_stop(srv);
-	srv = NULL;
-}
-
-TCase *
-server_tcase(const char *name)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_add_checked_fixture(tc, server_setup, server_teardown);
-	tcase_set_timeout(tc, harness_timeout() * 2);
-	return tc;
-}
-
 /*
- * The time seam: rhq's code run in a child process on a clock that jumps
- * over every idle wait (nothing in flight, not waiting for stdin) instead of
- * sleeping through it.  Requests still take real time.  The jumps add up in
- * memory shared with the parent, so a test can assert how long the run took
- * in rhq's own time.
+ * The time seam: rhq's code on a clock that jumps over every idle wait
+ * (nothing in flight, not waiting for stdin) instead of sleeping through it.
+ * Requests still take real time.  The jumps add up in a file the test maps
+ * too ($RHQ_WARP_FILE), so it can assert how long the run took in rhq's own
+ * time.  The test program runs this as a fresh process (not a fork of one
+ * with the stand-in's threads), so the sanitizers see it as they see rhq.
  */
 static double *warp;
 
@@ -68,32 +42,21 @@ warped_wait(struct curl_waitfd *fds, unsigned nfds, int timeout_ms)
 	return multi_poll(fds, nfds, timeout_ms);
 }
 
-static int
+int
 warped_main(int argc, char *argv[])
 {
+	const char *path = getenv("RHQ_WARP_FILE");
+	int fd;
+
+	if (path == NULL || (fd = open(path, O_RDWR)) < 0)
+		err(EXIT_FATAL, "RHQ_WARP_FILE");
+	warp = mmap(NULL, sizeof *warp, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (warp == MAP_FAILED)
+		err(EXIT_FATAL, "mmap");
+	close(fd);
 	now = warped_now;
 	wait_events = warped_wait;
 	return rhq_main(argc, argv);
-}
-
-double
-rhq_run_warped(struct proc *p, const char *in, const char *const env[],
-    const char *const argv[])
-{
-	double t0;
-
-	if (warp == NULL) {
-		warp = mmap(NULL, sizeof *warp, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		ck_assert_ptr_ne(warp, MAP_FAILED);
-	}
-	*warp = 0;
-	t0 = monotonic_now();
-	proc_start_fn(p, env, argv, warped_main);
-	if (in != NULL)
-		proc_write(p, in, strlen(in));
-	proc_finish(p, harness_timeout());
-	return monotonic_now() - t0 + *warp;
 }
 
 /* ---------------------------------------------------------- ID validation */
@@ -617,19 +580,4 @@ unit_suite(void)
 	tcase_add_test(tc, loopback_hosts);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(void)
-{
-	SRunner *sr = srunner_create(unit_suite());
-	int failed;
-
-	srunner_add_suite(sr, system_suite());
-	srunner_add_suite(sr, faults_suite());
-	srunner_add_suite(sr, workflow_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
