@@ -2345,7 +2345,8 @@ find_key(void)
 {
 	const char *file = opt.key_file, *from = "--api-key-file";
 	const char *env = getenv("RUNNINGHUB_API_KEY"), *bad = NULL;
-	char *key, *where;
+	static char *where;		/* static: still reachable when rhq dies */
+	char *key;
 	size_t i;
 
 	if (file == NULL) {
@@ -2369,9 +2370,13 @@ find_key(void)
 		bad = "the API key is empty";
 	else if (i > KEY_MAX)
 		bad = "the API key is too long";
-	if (bad != NULL)
+	if (bad != NULL) {
+		wipe(key, i);
+		free(key);
 		die("%s: %s", where, bad);
+	}
 	free(where);
+	where = NULL;
 	return key;
 }
 

@@ -10,6 +10,8 @@
 
 #include <sys/mman.h>
 
+#include <err.h>
+
 #include <stdlib.h>
 
 #include "seam.h"

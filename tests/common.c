@@ -466,18 +466,20 @@ assert_json_invalid(const char *out, size_t line, const char *want, size_t len)
 {
 	struct jmem m[8];
 	const char *s = out, *nl;
-	const struct jmem *id, *st;
+	const struct jmem *id, *st, *er;
 	int n;
 
 	for (; line > 0; line--)
 		s = strchr(s, '\n') + 1;
 	nl = strchr(s, '\n');
 	n = jobject(s, nl - s, m, 8);
-	ck_assert_msg(n == 2, "want exactly id and state: %.*s", (int)(nl - s), s);
+	ck_assert_msg(n == 3, "want exactly id, state and error: %.*s", (int)(nl - s), s);
 	ck_assert_ptr_nonnull(id = jget(m, n, "id"));
 	ck_assert_ptr_nonnull(st = jget(m, n, "state"));
-	ck_assert(id->is_str && st->is_str);
+	ck_assert_ptr_nonnull(er = jget(m, n, "error"));
+	ck_assert(id->is_str && st->is_str && er->is_str);
 	ck_assert_str_eq(st->str, "INVALID");
+	ck_assert_msg(strstr(er->str, ": invalid task ID") != NULL, "error: %s", er->str);
 	ck_assert_msg(id->len == len && memcmp(id->str, want, len) == 0,
 	    "id decodes wrong in: %.*s", (int)(nl - s), s);
 }

@@ -15,7 +15,7 @@
 
 #include "suites.h"
 
-#define NO_SUCH_FILE	"rhq: no/such/file: No such file or directory\n"
+#define NO_SUCH_FILE	"rhq: no/such/file (from --api-key-file): No such file or directory\n"
 #define NO_KEY		"rhq: no API key: set RUNNINGHUB_API_KEY, or put the key in a " \
 			"file and use --api-key-file FILE (or RUNNINGHUB_API_KEY_FILE)\n"
 
@@ -152,6 +152,15 @@ static const struct row keys[] = {
 	{ .name = "RUNNINGHUB_API_KEY_FILE", .file = { "key", "filekey\n", 0600 },
 	  .env = ARGS("RUNNINGHUB_API_KEY", "RUNNINGHUB_API_KEY_FILE=%FILE"), .argv = ARGS("3"),
 	  .out = "3\tSUCCESS\n", .requests = 1, .auth = "Bearer filekey" },
+	{ .name = "the key from stdin, the IDs as arguments", .in = "stdinkey\n",
+	  .env = ARGS("RUNNINGHUB_API_KEY"), .argv = ARGS("--api-key-file", "-", "3"),
+	  .out = "3\tSUCCESS\n", .requests = 1, .auth = "Bearer stdinkey" },
+	{ .name = "a missing RUNNINGHUB_API_KEY_FILE is named as such",
+	  .env = ARGS("RUNNINGHUB_API_KEY_FILE=no/such/file"), .argv = ARGS("3"), .status = 2,
+	  .err = "rhq: no/such/file (from RUNNINGHUB_API_KEY_FILE): No such file or directory\n" },
+	{ .name = "a directory as the key file: no permission warning first",
+	  .argv = ARGS("--api-key-file", ".", "3"), .status = 2,
+	  .err = "rhq: . (from --api-key-file): Is a directory\n" },
 	{ .name = "a key file readable by others", .file = { "key", "filekey", 0644 },
 	  .argv = ARGS("--api-key-file", "%FILE", "3"), .out = "3\tSUCCESS\n",
 	  .err = "rhq: warning: %FILE is readable by others; chmod 600 %FILE\n",
@@ -160,10 +169,10 @@ static const struct row keys[] = {
 	  .status = 2, .err = NO_SUCH_FILE },
 	{ .name = "an empty key file", .file = { "empty", "\n", 0600 },
 	  .argv = ARGS("--api-key-file", "%FILE", "3"), .status = 2,
-	  .err = "rhq: %FILE: the API key is empty\n" },
+	  .err = "rhq: %FILE (from --api-key-file): the API key is empty\n" },
 	{ .name = "control characters in the key file", .file = { "ctl", "key\rwith\ncontrol\n",
 	  0600 }, .argv = ARGS("--api-key-file", "%FILE", "3"), .status = 2,
-	  .err = "rhq: %FILE: the API key contains control characters\n" },
+	  .err = "rhq: %FILE (from --api-key-file): the API key contains control characters\n" },
 	{ .name = "control characters in the key", .env = ARGS("RUNNINGHUB_API_KEY=a\tb"),
 	  .argv = ARGS("3"), .status = 2,
 	  .err = "rhq: RUNNINGHUB_API_KEY: the API key contains control characters\n" },
@@ -185,17 +194,18 @@ START_TEST(api_key_file_limits)
 	strcpy(key + 4096, "k\n");
 	run_row(&(struct row){ .name = "a 4097-byte key", .file = { "bigger", key, 0600 },
 	    .argv = ARGS("--api-key-file", "%FILE", "3"), .status = 2,
-	    .err = "rhq: %FILE: too long for an API key\n" });
+	    .err = "rhq: %FILE (from --api-key-file): too long for an API key\n" });
 
 	/* Text after a full-length key and its CRLF is not dropped silently. */
 	strcpy(key + 4096, "\r\nEXTRA\n");
 	run_row(&(struct row){ .name = "text after the key", .file = { "extra", key, 0600 },
 	    .argv = ARGS("--api-key-file", "%FILE", "3"), .status = 2,
-	    .err = "rhq: %FILE: too long for an API key\n" });
+	    .err = "rhq: %FILE (from --api-key-file): too long for an API key\n" });
 
 	/* A NUL byte is a control character too, not the end of the key. */
 	f = harness_file("nul", "ab\0cd\n", 6, 0600);
-	snprintf(want, sizeof want, "rhq: %s: the API key contains control characters\n", f);
+	snprintf(want, sizeof want,
+	    "rhq: %s (from --api-key-file): the API key contains control characters\n", f);
 	run_row(&(struct row){ .name = "a NUL in the key", .argv = ARGS("--api-key-file", f, "3"),
 	    .status = 2, .err = want });
 }
@@ -255,6 +265,22 @@ static const struct row usage[] = {
 	USAGE("rhq: --delimiter", "-f", "2", "-d", "ab"),
 	USAGE("rhq: --delimiter", "-f", "2", "-d", ""),
 	USAGE("rhq: --delimiter", "-d", ","),
+	/* Plain decimals only. */
+	USAGE("rhq: --timeout: invalid value '0x10'", "--timeout", "0x10"),
+	USAGE("rhq: --timeout: invalid value '1e3'", "--timeout", "1e3"),
+	USAGE("rhq: --timeout: invalid value 'inf'", "--timeout", "inf"),
+	USAGE("rhq: --timeout: invalid value ' 5'", "--timeout", " 5"),
+	USAGE("rhq: --jobs: invalid value '+2'", "-j", "+2"),
+	USAGE("rhq: --retries: invalid value '0x3'", "--retries", "0x3"),
+	USAGE("rhq: --interval needs --wait\n", "--interval", "1"),
+	USAGE("rhq: --base-url and --site both name the API root: give one\n",
+	    "--site", "cn", "--base-url", "http://127.0.0.1:9"),
+	USAGE("rhq: --base-url and --site both name the API root: give one\n",
+	    "--base-url", "http://127.0.0.1:9", "--site", "ai"),
+	USAGE("rhq: the API key can come from stdin only when the task IDs are arguments\n",
+	    "--api-key-file", "-"),
+	USAGE("rhq: the API key can come from stdin only when the task IDs are arguments\n",
+	    "--api-key-file", "-", "3", "-"),
 };
 
 /* ------------------------------------------------------------ long lines */

@@ -6,6 +6,11 @@
  * rhq's idle waits and counts them: their bounds are in rhq's own time.
  */
 #define _GNU_SOURCE
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +47,7 @@ polled_tasks_last(const struct proc *p)
 	}
 }
 
-static const struct row wait[] = {
+static const struct row waiting[] = {
 	/* Two pauses of 0.2 s between the three polls. */
 	{ .name = "--wait until finished, at --interval", .warp = 1, .in = ID_THEN_SUCCESS "\n",
 	  .argv = ARGS("--wait", "--interval", "0.2"), .out = ID_THEN_SUCCESS "\tSUCCESS\n",
@@ -190,21 +195,25 @@ static const struct row json[] = {
 		ID_TRICKY "\na\"b\\c\n3\n" ID_DATA_TAB "\n" ID_DATA_NEWLINE "\n",
 	  .argv = ARGS("--json"), .status = 1,
 	  .out = "{\"id\":\"" ID_CODE_807 "\",\"state\":\"NOT_FOUND\",\"code\":807,"
-		 "\"msg\":\"APIKEY_TASK_NOT_FOUND\"}\n"
+		 "\"msg\":\"APIKEY_TASK_NOT_FOUND\","
+		 "\"error\":\"API error 807 (APIKEY_TASK_NOT_FOUND)\"}\n"
 		 "{\"id\":\"" ID_CODE_804 "\",\"state\":\"RUNNING\",\"code\":804,"
 		 "\"msg\":\"APIKEY_TASK_IS_RUNNING\"}\n"
 		 "{\"id\":\"" ID_CODE_301 "\",\"state\":\"ERROR\",\"code\":301,"
-		 "\"msg\":\"PARAMS_INVALID\"}\n"
-		 "{\"id\":\"" ID_HTTP_404 "\",\"state\":\"ERROR\"}\n"
+		 "\"msg\":\"PARAMS_INVALID\",\"error\":\"API error 301 (PARAMS_INVALID)\"}\n"
+		 "{\"id\":\"" ID_HTTP_404 "\",\"state\":\"ERROR\",\"error\":\"HTTP 404\"}\n"
 		 "{\"id\":\"" ID_CODE_888 "\",\"state\":\"ERROR\",\"code\":888,"
-		 "\"msg\":\"\xe4\xbb\xbb\xe5\x8a\xa1\xe5\xa4\xb1\xe8\xb4\xa5\"}\n"
+		 "\"msg\":\"\xe4\xbb\xbb\xe5\x8a\xa1\xe5\xa4\xb1\xe8\xb4\xa5\","
+		 "\"error\":\"API error 888 (\xe4\xbb\xbb\xe5\x8a\xa1\xe5\xa4\xb1\xe8\xb4\xa5)\"}\n"
 		 "{\"id\":\"" ID_TRICKY "\",\"state\":\"SUCCESS\",\"code\":0,"
 		 "\"msg\":\"\xe6\x88\x90\xe5\x8a\x9f\"}\n"
-		 "{\"id\":\"a\\\"b\\\\c\",\"state\":\"INVALID\"}\n"
+		 "{\"id\":\"a\\\"b\\\\c\",\"state\":\"INVALID\","
+		 "\"error\":\"line 7: invalid task ID\"}\n"
 		 "{\"id\":\"3\",\"state\":\"SUCCESS\",\"code\":0,\"msg\":\"success\"}\n"
-		 "{\"id\":\"" ID_DATA_TAB "\",\"state\":\"ERROR\",\"code\":0,\"msg\":\"success\"}\n"
+		 "{\"id\":\"" ID_DATA_TAB "\",\"state\":\"ERROR\",\"code\":0,\"msg\":\"success\","
+		 "\"error\":\"reply has an unexpected state\"}\n"
 		 "{\"id\":\"" ID_DATA_NEWLINE "\",\"state\":\"ERROR\",\"code\":0,"
-		 "\"msg\":\"success\"}\n",
+		 "\"msg\":\"success\",\"error\":\"reply has an unexpected state\"}\n",
 	  .err = "rhq: " ID_CODE_301 ": API error 301 (PARAMS_INVALID)\n"
 		 "rhq: " ID_HTTP_404 ": HTTP 404\n"
 		 "rhq: " ID_CODE_888 ": API error 888 "
@@ -217,11 +226,13 @@ static const struct row json[] = {
 	  .status = 1,
 	  .out = "{\"id\":\"3\",\"state\":\"SUCCESS\",\"code\":0,\"msg\":\"success\","
 		 "\"record\":\"job\\t3\"}\n"
-		 "{\"id\":\"lonely\",\"state\":\"INVALID\",\"record\":\"lonely\"}\n",
+		 "{\"id\":\"lonely\",\"state\":\"INVALID\",\"error\":\"line 2: no field 2\","
+		 "\"record\":\"lonely\"}\n",
 	  .err = "rhq: line 2: no field 2\n", .requests = 1 },
 	{ .name = "--json -a: an invalid ID", .in = "job4,abc,x\r\n",
 	  .argv = ARGS("--json", "-a", "-f", "2", "-d", ","), .status = 1,
-	  .out = "{\"id\":\"abc\",\"state\":\"INVALID\",\"record\":\"job4,abc,x\"}\n",
+	  .out = "{\"id\":\"abc\",\"state\":\"INVALID\",\"error\":\"line 1: invalid task ID\","
+		 "\"record\":\"job4,abc,x\"}\n",
 	  .err = "rhq: line 1: invalid task ID\n" },
 	{ .name = "--json --wait", .in = ID_THEN_SUCCESS "\n", .argv = ARGS("--json", WAIT),
 	  .out = "{\"id\":\"" ID_THEN_SUCCESS "\",\"state\":\"SUCCESS\",\"code\":0,"
@@ -276,10 +287,11 @@ START_TEST(json_valid_for_any_input)
 	h += sprintf(h, "{\"id\":\"");
 	for (k = 0; k < 85; k++)
 		h += sprintf(h, "ab\\u0001");
-	h += sprintf(h, "a\",\"state\":\"INVALID\"}\n{\"id\":\"");
+	h += sprintf(h, "a\",\"state\":\"INVALID\",\"error\":\"line 12: invalid task ID\"}\n"
+	    "{\"id\":\"");
 	for (k = 0; k < 256; k++)
 		h += sprintf(h, REPL);
-	sprintf(h, "\",\"state\":\"INVALID\"}\n");
+	sprintf(h, "\",\"state\":\"INVALID\",\"error\":\"line 13: invalid task ID\"}\n");
 	for (k = 1; k <= 13; k++)
 		e += sprintf(e, "rhq: line %d: invalid task ID\n", k);
 
@@ -344,54 +356,45 @@ static const char slow_rows[] =
     "14\tFAILED\n15\tSUCCESS\n16\tQUEUED\n17\tRUNNING\n18\tFAILED\n19\tSUCCESS\n"
     "20\tQUEUED\n21\tRUNNING\n22\tFAILED\n23\tSUCCESS\n24\tQUEUED\n25\tRUNNING\n";
 
-/* stderr holds nothing but progress lines drawn in place, erased at the end. */
+/*
+ * stderr is a pipe: it holds nothing but plain progress lines, no carriage
+ * returns or escape sequences (--progress 2>file).
+ */
 static void
 only_progress(const char *err)
 {
 	const char *s, *e;
-	size_t len = strlen(err), texts = 0;
+	size_t lines = 0;
 
-	ck_assert_msg(strstr(err, "\rrhq: ") != NULL, "no progress line: '%s'", err);
-	ck_assert_msg(strstr(err, " done") != NULL, "no 'done': '%s'", err);
-	ck_assert_msg(len >= 4 && strcmp(err + len - 4, "\r\033[K") == 0,
-	    "not erased at the end: '%s'", err);
-	ck_assert_msg(strchr(err, '\n') == NULL, "a newline on stderr: '%s'", err);
-	/* Every piece between carriage returns is an erase and/or a counter line. */
-	ck_assert_msg(err[0] == '\r', "stderr starts with text: '%s'", err);
-	for (s = err; *s; s = e) {
-		s++;				/* the '\r' */
-		if (strncmp(s, "\033[K", 3) == 0)
-			s += 3;
-		e = s + strcspn(s, "\r");
-		if (e == s)
-			continue;
-		ck_assert_msg(strncmp(s, "rhq: ", 5) == 0, "stray text: '%.*s'", (int)(e - s), s);
-		ck_assert_msg(memchr(s, '\033', e - s) == NULL ||
-		    (e - s > 3 && strncmp(e - 3, "\033[K", 3) == 0 &&
-		    memchr(s, '\033', e - s - 3) == NULL),
-		    "stray escape in: '%.*s'", (int)(e - s), s);
-		texts++;
+	ck_assert_msg(strpbrk(err, "\r\033") == NULL, "a CR or an escape: '%s'", err);
+	for (s = err; *s; s = e + 1) {
+		ck_assert_ptr_nonnull(e = strchr(s, '\n'));
+		ck_assert_msg(strncmp(s, "rhq: ", 5) == 0 && strstr(s, " done, ") != NULL &&
+		    strstr(s, " done, ") < e, "not a progress line: '%.*s'", (int)(e - s), s);
+		lines++;
 	}
-	ck_assert_uint_ge(texts, 1);
+	ck_assert_uint_ge(lines, 1);
 }
 
-/* An error late in a run that shows the counter. */
+/* An error late in a run that shows the counter: a line of its own. */
 static void
-erased_before_message(const char *err)
+message_between_lines(const char *err)
 {
-	ck_assert_msg(strstr(err, "\r\033[Krhq: " ID_CODE_301 ": API error 301 (PARAMS_INVALID)\n")
-	    != NULL, "message not preceded by an erase: '%s'", err);
-	ck_assert_ptr_nonnull(strstr(err, "\rrhq: "));
+	ck_assert_msg(strstr(err, " done, ") != NULL, "no progress line: '%s'", err);
+	ck_assert_msg(strstr(err, "errors\nrhq: " ID_CODE_301 ": API error 301 (PARAMS_INVALID)\n")
+	    != NULL || strncmp(err, "rhq: " ID_CODE_301 ":", 10) == 0,
+	    "message not on a line of its own: '%s'", err);
+	ck_assert_msg(strpbrk(err, "\r\033") == NULL, "a CR or an escape: '%s'", err);
 }
 
 static const struct row progress[] = {
 	{ .name = "--progress", .warp = 1, .in = slow_ids, .argv = ARGS("--progress", "--rate", "20"),
 	  .out = slow_rows, .err_check = only_progress, .requests = 25 },
-	{ .name = "--progress: erased before a message", .warp = 1,
+	{ .name = "--progress: a message between its lines", .warp = 1,
 	  .in = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n"
 		"21\n22\n23\n24\n25\n" ID_CODE_301 "\n",
 	  .argv = ARGS("--progress", "--rate", "20"), .status = 1,
-	  .err_check = erased_before_message, .requests = 26,
+	  .err_check = message_between_lines, .requests = 26,
 	  .out = "1\tRUNNING\n2\tFAILED\n3\tSUCCESS\n4\tQUEUED\n5\tRUNNING\n6\tFAILED\n"
 		 "7\tSUCCESS\n8\tQUEUED\n9\tRUNNING\n10\tFAILED\n11\tSUCCESS\n12\tQUEUED\n"
 		 "13\tRUNNING\n14\tFAILED\n15\tSUCCESS\n16\tQUEUED\n17\tRUNNING\n18\tFAILED\n"
@@ -437,11 +440,131 @@ START_TEST(jobs_order_with_slow_and_bad_rows)
 }
 END_TEST
 
-ROW_TEST(wait)
+ROW_TEST(waiting)
 ROW_TEST(deadline)
 ROW_TEST(records)
 ROW_TEST(json)
 ROW_TEST(summary)
+/*
+ * Runs rhq with its stderr (and with both, its stdout too) on a pseudo-
+ * terminal, as a person at a terminal runs it, with TERM set to term (NULL:
+ * unset); returns what the terminal got.  The binary runs unwrapped: the
+ * terminal is the point here, not memory checking.
+ */
+static char *
+run_on_pty(const char *term, int both, const char *const argv[], int *status)
+{
+	const char *ids = harness_file("ids", slow_ids, strlen(slow_ids), 0600);
+	const char *rhq = getenv("RHQ");
+	char *shown = calloc(1, 65536), *args[16], env_base[300], env_term[64];
+	char *envp[] = { "RUNNINGHUB_API_KEY=testkey", env_base, env_term, NULL };
+	size_t len = 0, n = 0;
+	double end = clock_now() + harness_timeout();
+	struct pollfd pfd;
+	int master, slave, st;
+	ssize_t r;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(shown);
+	snprintf(env_base, sizeof env_base, "RUNNINGHUB_BASE_URL=%s", harness_base_url);
+	snprintf(env_term, sizeof env_term, "TERM=%s", term ? term : "");
+	if (term == NULL)
+		envp[2] = NULL;
+	args[n++] = (char *)(rhq && *rhq ? rhq : "./rhq");
+	for (; *argv && n < 15; argv++)
+		args[n++] = (char *)*argv;
+	args[n] = NULL;
+	ck_assert_int_ge(master = posix_openpt(O_RDWR | O_NOCTTY), 0);
+	ck_assert(grantpt(master) == 0 && unlockpt(master) == 0);
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0) {
+		setsid();
+		if ((slave = open(ptsname(master), O_RDWR)) < 0)
+			_exit(126);
+		dup2(open(ids, O_RDONLY), 0);
+		dup2(both ? slave : open("/dev/null", O_WRONLY), 1);
+		dup2(slave, 2);
+		execve(args[0], args, envp);
+		_exit(127);
+	}
+	/* Read until every end of the terminal is closed: EIO then. */
+	pfd.fd = master;
+	pfd.events = POLLIN;
+	while (clock_now() < end && len < 65535) {
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if ((r = read(master, shown + len, 65535 - len)) <= 0 && errno != EINTR)
+			break;
+		if (r > 0)
+			len += r;
+	}
+	close(master);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return shown;
+}
+
+/* A terminal shows the line redrawn in place and erased at the end. */
+START_TEST(progress_on_a_terminal)
+{
+	char *s;
+	int st;
+
+	s = run_on_pty("xterm", 0, ARGS("--rate", "20"), &st);
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(strstr(s, "\rrhq: ") != NULL && strstr(s, " done, ") != NULL,
+	    "no progress line: '%s'", s);
+	ck_assert_msg(strstr(s, "\033[K") != NULL, "not drawn in place: '%s'", s);
+	ck_assert_msg(strlen(s) >= 4 && strcmp(s + strlen(s) - 4, "\r\033[K") == 0,
+	    "not erased at the end: '%s'", s);
+	free(s);
+}
+END_TEST
+
+/* TERM=dumb or unset: carriage returns and spaces only, no escape sequences. */
+START_TEST(progress_on_a_dumb_terminal)
+{
+	const char *terms[] = { "dumb", NULL };
+	char *s;
+	int i, st;
+
+	for (i = 0; i < 2; i++) {
+		s = run_on_pty(terms[i], 0, ARGS("--rate", "20"), &st);
+		ck_assert_int_eq(st, 0);
+		ck_assert_msg(strstr(s, "\rrhq: ") != NULL, "no progress line: '%s'", s);
+		ck_assert_msg(strchr(s, '\033') == NULL, "an escape sequence: '%s'", s);
+		ck_assert_msg(s[strlen(s) - 1] == '\r', "not erased at the end: '%s'", s);
+		free(s);
+	}
+}
+END_TEST
+
+/*
+ * Rows and the line on one terminal: no line by default, as with curl; with
+ * --progress, a row never starts where the line is (it is erased first).
+ */
+START_TEST(progress_and_rows_share_a_terminal)
+{
+	const char *p;
+	char *s;
+	int st;
+
+	s = run_on_pty("xterm", 1, ARGS("--rate", "20"), &st);
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(strstr(s, " done, ") == NULL, "a progress line by default: '%s'", s);
+	ck_assert_ptr_nonnull(strstr(s, "25\tRUNNING\r\n"));
+	free(s);
+
+	s = run_on_pty("xterm", 1, ARGS("--progress", "--rate", "20"), &st);
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(strstr(s, " done, ") != NULL, "no progress line: '%s'", s);
+	for (p = s; (p = strstr(p, "errors\033[K")) != NULL; p++)
+		ck_assert_msg(p[9] == '\r' || p[9] == '\0', "a row written over the line: '%s'", s);
+	ck_assert_ptr_nonnull(strstr(s, "25\tRUNNING\r\n"));
+	free(s);
+}
+END_TEST
+
 ROW_TEST(progress)
 ROW_TEST(jobs)
 
@@ -452,7 +575,7 @@ workflow_suite(void)
 	TCase *tc;
 
 	tc = server_tcase("wait");
-	ADD_ROWS(tc, wait);
+	ADD_ROWS(tc, waiting);
 	add_test(tc, wait_rows_stream_out);
 	suite_add_tcase(s, tc);
 
@@ -475,6 +598,9 @@ workflow_suite(void)
 
 	tc = server_tcase("progress");
 	ADD_ROWS(tc, progress);
+	tcase_add_test(tc, progress_on_a_terminal);
+	tcase_add_test(tc, progress_on_a_dumb_terminal);
+	tcase_add_test(tc, progress_and_rows_share_a_terminal);
 	suite_add_tcase(s, tc);
 
 	tc = server_tcase("jobs");
