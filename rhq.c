@@ -114,7 +114,7 @@ static struct options {
 	.timeout = DEF_TIMEOUT, .connect_timeout = DEF_CONNECT_TIMEOUT,
 	.retry_delay = DEF_RETRY_DELAY, .retries = DEF_RETRIES,
 	.jobs = DEF_JOBS, .interval = DEF_INTERVAL, .delim = '\t', .sep = '\n',
-	.max_outage = -1, .max_failures = DEF_MAX_FAILURES,
+	.max_failures = DEF_MAX_FAILURES,
 };
 
 /*
@@ -190,6 +190,8 @@ struct task {
 	long code;
 	char *msg;			/* the API's msg, kept for --json */
 	size_t msg_cap;
+	char *why;			/* the cause of an own error row, for --json */
+	size_t why_cap;
 	int attempts;			/* tries of the current poll */
 	int polls;			/* answered polls, with --wait */
 	int failing;			/* a try of this poll failed; it is not settled */
@@ -356,8 +358,15 @@ static struct {
 	unsigned long other;		/* rows of states beyond the table */
 } tally;
 
+/*
+ * The progress line: LIVE redraws it in place on a terminal, DUMB too but
+ * without escape sequences (TERM=dumb or unset), LINES writes a plain line
+ * at most once a second (stderr is a file or a pipe).
+ */
 static struct {
-	int on, shown;
+	enum { PROG_OFF, PROG_LIVE, PROG_DUMB, PROG_LINES } mode;
+	int shown;		/* bytes of the line on the terminal now */
+	int over_rows;		/* stdout is the same terminal: erase before rows */
 	double start, last;
 } prog;
 
@@ -413,6 +422,7 @@ static struct {
 } meter;
 static double deadline_at = INFINITY;
 static int fatal_stop, gave_up, outage_stop;
+static char stop_why[WHY_MAX + 128];	/* why rhq stopped, said after the last rows */
 
 /*
  * How the API is doing.  An outage starts with a request that gets no
@@ -917,6 +927,16 @@ static void
 set_msg(struct task *t, const char *msg)
 {
 	copy_into(&t->msg, &t->msg_cap, msg, strlen(msg));
+}
+
+/*
+ * Keeps why a row is an error: said on stderr when the row is written, and
+ * in the row with --json.
+ */
+static void
+set_why(struct task *t, const char *why)
+{
+	copy_into(&t->why, &t->why_cap, why, strlen(why));
 }
 
 static void
@@ -1782,7 +1802,7 @@ classify_reply(const struct reply *r, struct outcome *o)
 		snprintf(o->state, sizeof o->state, "%s", c->extra);
 		break;
 	case C_NOT_FOUND:
-		o->kind = OUT_NOT_FOUND;
+		api_error(o, OUT_NOT_FOUND, r, c);
 		break;
 	case C_TRANSIENT:
 		api_error(o, OUT_RETRY, r, c);
@@ -1970,15 +1990,16 @@ fail(struct task *t, const struct outcome *o)
 {
 	take_reply(t, o);
 	stop_failing(t);
-	note("%s: %s", t->id, o->why);
+	set_why(t, o->why);
 	t->own = OWN_ERROR;
 	t->attempts = 0;
 	finish(t);
 	if (o->said != SAID_NOTHING || opt.max_failures == 0 ||
 	    ++api.failed < (unsigned long)opt.max_failures)
 		return;
-	note("no answer from the API for %lu tasks in a row (the last: %s); stopping "
-	    "(see --max-failures)", api.failed, o->why);
+	/* Said at the end, after the rows (and their messages) that are known. */
+	snprintf(stop_why, sizeof stop_why, "no answer from the API for %lu tasks in a row "
+	    "(the last: %s); stopping (see --max-failures)", api.failed, o->why);
 	fatal_stop = 1;
 }
 
@@ -2135,6 +2156,7 @@ apply(struct task *t, const struct outcome *o, double tn)
 		settle(t, OWN_NONE, o, tn);
 		break;
 	case OUT_NOT_FOUND:
+		set_why(t, o->why);
 		settle(t, OWN_NOT_FOUND, o, tn);
 		break;
 	case OUT_RETRY:
@@ -2150,7 +2172,7 @@ apply(struct task *t, const struct outcome *o, double tn)
 		fatal_stop = 1;
 		break;
 	case OUT_INVALID:
-		note("%s", o->why);
+		set_why(t, o->why);
 		t->own = OWN_INVALID;
 		finish(t);
 		break;
@@ -2256,6 +2278,10 @@ put_json_row(const struct task *t, const char *bad)
 		putchar(',');
 		put_json_string("msg", t->msg, strlen(t->msg));
 	}
+	if (own_states[t->own].is_error && t->why != NULL) {
+		putchar(',');
+		put_json_string("error", t->why, strlen(t->why));
+	}
 	if (opt.append) {
 		putchar(',');
 		put_json_string("record", t->text, t->text_len);
@@ -2287,6 +2313,17 @@ put_row(const struct task *t)
 static void
 retire(struct task *t)
 {
+	/*
+	 * The cause of an error row is said with the row, so that stderr follows
+	 * the rows' order: the window reads far ahead, and a task waiting to be
+	 * retried lets later ones finish first.
+	 */
+	if (t->own == OWN_INVALID)
+		note("%s", t->why);
+	else if (t->own == OWN_ERROR)
+		note("%s: %s", t->id, t->why);
+	if (prog.over_rows)
+		progress_erase();
 	put_row(t);
 	t->phase = T_GONE;
 	window.live--;
@@ -2379,32 +2416,49 @@ put_summary(void)
 }
 
 /*
- * The progress line: redrawn in place at most ten times a second, once the
- * run has lasted a second, and erased before any other message and at the end.
+ * The progress line is drawn once the run has lasted a second, at most ten
+ * times a second (once a second as plain lines), never while rhq only waits
+ * for input, and erased before any other message, before rows that go to
+ * the same terminal, and at the end.
  */
 static void
 progress_draw(double t)
 {
-	double rate;
+	char line[128];
+	int n;
 
-	if (!prog.on || t - prog.start < 1 || t - prog.last < 0.1)
+	if (prog.mode == PROG_OFF || t - prog.start < 1 ||
+	    t - prog.last < (prog.mode == PROG_LINES ? 1 : 0.1))
 		return;
+	if (in_flight == 0 && polls.n == 0 && retries.n == 0 && src.starved) {
+		progress_erase();
+		return;
+	}
 	prog.last = t;
-	rate = tally.rows / (t - prog.start);
-	fprintf(stderr, "\rrhq: %lu done, %.1f/s, %lu error%s\033[K", tally.rows, rate,
-	    tally.errors, tally.errors == 1 ? "" : "s");
+	n = snprintf(line, sizeof line, "rhq: %lu done, %.1f/s, %lu error%s", tally.rows,
+	    tally.rows / (t - prog.start), tally.errors, tally.errors == 1 ? "" : "s");
+	if (prog.mode == PROG_LINES)
+		fprintf(stderr, "%s\n", line);
+	else if (prog.mode == PROG_LIVE)
+		fprintf(stderr, "\r%s\033[K", line);
+	else
+		fprintf(stderr, "\r%s%*s", line, prog.shown > n ? prog.shown - n : 0, "");
 	fflush(stderr);
-	prog.shown = 1;
+	if (prog.mode != PROG_LINES)
+		prog.shown = prog.shown > n ? prog.shown : n;
 }
 
 static void
 progress_erase(void)
 {
-	if (prog.shown) {
+	if (prog.shown == 0)
+		return;
+	if (prog.mode == PROG_LIVE)
 		fputs("\r\033[K", stderr);
-		fflush(stderr);
-		prog.shown = 0;
-	}
+	else
+		fprintf(stderr, "\r%*s\r", prog.shown, "");
+	fflush(stderr);
+	prog.shown = 0;
 }
 
 /* ------------------------------------------------------------ scheduler */
@@ -2687,8 +2741,8 @@ run(void)
 		/* Rows written make room: take more records before sleeping. */
 		if (moved > 0 && !src.done && !src.starved && !window_full())
 			continue;
-		progress_draw(tn);
 		flush_output();
+		progress_draw(tn);
 		check_reader(tn);
 		wait_for_work(tn, started);
 		collect_finished();
@@ -2696,6 +2750,8 @@ run(void)
 	write_rows();
 	flush_output();
 	progress_erase();
+	if (stop_why[0] != '\0')
+		note("%s", stop_why);
 	if (opt.summary && !fatal_stop && !got_signal)
 		put_summary();
 	return exit_status();
@@ -2782,6 +2838,26 @@ help(void)
 	exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
 }
 
+/*
+ * Is s a plain decimal number: digits, and (point) at most one decimal point?
+ * strtod() and strtol() would also take signs, spaces, hex, exponents, inf.
+ */
+static int
+plain_decimal(const char *s, int point)
+{
+	int digits = 0;
+
+	for (; *s; s++) {
+		if (*s == '.' && point)
+			point = 0;
+		else if (*s >= '0' && *s <= '9')
+			digits++;
+		else
+			return 0;
+	}
+	return digits > 0;
+}
+
 /* A decimal number from the command line; what says what it counts. */
 static double
 number_arg(const char *name, const char *s, double min, double max, const char *what)
@@ -2791,7 +2867,7 @@ number_arg(const char *name, const char *s, double min, double max, const char *
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (end == s || *end != '\0' || errno || !isfinite(v) || v < min || v > max) {
+	if (!plain_decimal(s, 1) || *end != '\0' || errno || v < min || v > max) {
 		note("%s: invalid value '%s' (a number of %s from %g to %g)", name, s,
 		    what, min, max);
 		usage();
@@ -2813,7 +2889,7 @@ count_arg(const char *name, const char *s, long min, long max)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno || v < min || v > max) {
+	if (!plain_decimal(s, 0) || *end != '\0' || errno || v < min || v > max) {
 		note("%s: invalid value '%s' (a whole number from %ld to %ld)", name, s,
 		    min, max);
 		usage();
@@ -2823,14 +2899,14 @@ count_arg(const char *name, const char *s, long min, long max)
 
 /*
  * Reads a key file, which may be a pipe or FIFO that delivers the key in
- * pieces, into buf; returns the bytes read.  The descriptor does not block,
- * so that a FIFO nobody has opened for writing is told from one whose writer
- * is still at work: a read finds the end at once in the first case and
- * EAGAIN in the second.  The first waits KEY_WAIT seconds for a writer; the
- * second as long as the writer takes, as cat(1) would.
+ * pieces, into buf; returns the bytes read.  A FIFO's descriptor does not
+ * block, so that a FIFO nobody has opened for writing is told from one whose
+ * writer is still at work: a read finds the end at once in the first case
+ * and EAGAIN in the second.  The first waits KEY_WAIT seconds for a writer;
+ * the second as long as the writer takes, as cat(1) would.
  */
 static size_t
-read_key_fd(int fd, const char *path, int fifo, char *buf, size_t size)
+read_key_fd(int fd, const char *where, int fifo, char *buf, size_t size)
 {
 	struct pollfd p = { fd, POLLIN, 0 };
 	double since = now();
@@ -2848,65 +2924,75 @@ read_key_fd(int fd, const char *path, int fifo, char *buf, size_t size)
 			writer = 1;
 			poll(&p, 1, -1);
 		} else if (r < 0 && errno != EINTR) {
-			die_errno("%s", path);
+			die_errno("%s", where);
 		} else if (r == 0) {
 			if (now() - since >= KEY_WAIT)
 				die("%s: no key within %d s (a FIFO that nothing writes to?)",
-				    path, KEY_WAIT);
+				    where, KEY_WAIT);
 			poll(NULL, 0, 50);
 		}
 	}
 	return n;
 }
 
-/* Reads the API key from a file: one trailing newline is not part of it. */
+/*
+ * Reads the API key from a file (or stdin, for "-"): one trailing newline is
+ * not part of it.  where names the file and the option or variable that gave
+ * it, for messages.
+ */
 static char *
-read_key_file(const char *path)
+read_key_file(const char *path, const char *where)
 {
 	char buf[KEY_MAX + 4], *key;	/* the key, a CRLF, and one byte to see more */
+	int from_stdin = strcmp(path, "-") == 0, fd = STDIN_FILENO;
 	struct stat st;
 	size_t n;
-	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK)) < 0 || fstat(fd, &st) < 0)
-		die_errno("%s", path);
-	if (S_ISDIR(st.st_mode)) {
-		errno = EISDIR;
-		die_errno("%s", path);
-	}
-	if (st.st_mode & (S_IRGRP | S_IROTH))
+	if ((!from_stdin && (fd = open(path, O_RDONLY | O_NONBLOCK)) < 0) || fstat(fd, &st) < 0)
+		die_errno("%s", where);
+	if (!from_stdin && S_ISREG(st.st_mode) && (st.st_mode & (S_IRGRP | S_IROTH)))
 		note("warning: %s is readable by others; chmod 600 %s", path, path);
-	n = read_key_fd(fd, path, S_ISFIFO(st.st_mode), buf, sizeof buf - 1);
-	close(fd);
+	n = read_key_fd(fd, where, !from_stdin && S_ISFIFO(st.st_mode), buf, sizeof buf - 1);
+	if (!from_stdin)
+		close(fd);
 	if (memchr(buf, '\0', n) != NULL)
-		die("%s: the API key contains control characters", path);
+		die("%s: the API key contains control characters", where);
 	buf[n] = '\0';
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
 	if (n > 0 && buf[n - 1] == '\r')
 		buf[--n] = '\0';
 	if (n > KEY_MAX)
-		die("%s: too long for an API key", path);
+		die("%s: too long for an API key", where);
 	key = xstrdup(buf);
 	wipe(buf, sizeof buf);
 	return key;
 }
 
+/* The key: from --api-key-file, RUNNINGHUB_API_KEY_FILE or RUNNINGHUB_API_KEY. */
 static char *
 find_key(void)
 {
-	const char *file = opt.key_file ? opt.key_file : getenv("RUNNINGHUB_API_KEY_FILE");
+	const char *file = opt.key_file, *from = "--api-key-file";
 	const char *env = getenv("RUNNINGHUB_API_KEY"), *bad = NULL;
+	static char *where;		/* static: still reachable when rhq dies */
 	char *key;
 	size_t i;
 
-	if (file != NULL && *file != '\0')
-		key = read_key_file(file);
-	else if (env != NULL && *env != '\0')
+	if (file == NULL) {
+		file = getenv("RUNNINGHUB_API_KEY_FILE");
+		from = "RUNNINGHUB_API_KEY_FILE";
+	}
+	if (file != NULL && *file != '\0') {
+		where = xasprintf("%s (from %s)", strcmp(file, "-") ? file : "stdin", from);
+		key = read_key_file(file, where);
+	} else if (env != NULL && *env != '\0') {
+		where = xstrdup("RUNNINGHUB_API_KEY");
 		key = xstrdup(env);
-	else
+	} else {
 		die("no API key: set RUNNINGHUB_API_KEY, or put the key in a "
 		    "file and use --api-key-file FILE (or RUNNINGHUB_API_KEY_FILE)");
+	}
 	for (i = 0; key[i] && bad == NULL; i++)
 		if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f)
 			bad = "the API key contains control characters";
@@ -2915,9 +3001,12 @@ find_key(void)
 	else if (i > KEY_MAX)
 		bad = "the API key is too long";
 	if (bad != NULL) {
+		wipe(key, i);
 		free(key);
-		die("%s: %s", file && *file ? file : "RUNNINGHUB_API_KEY", bad);
+		die("%s: %s", where, bad);
 	}
+	free(where);
+	where = NULL;
 	return key;
 }
 
@@ -2977,7 +3066,8 @@ is_loopback(const char *host)
 static void
 make_status_url(const char *base)
 {
-	CURLU *u = curl_url();
+	/* Held by a global from the start, so that it is not lost when rhq dies. */
+	CURLU *u = status_curlu = curl_url();
 	char *scheme = NULL, *host = NULL;
 	size_t n = strlen(base);
 
@@ -3010,7 +3100,6 @@ make_status_url(const char *base)
 		    "use https (or --insecure-http)", host);
 	curl_free(scheme);
 	curl_free(host);
-	status_curlu = u;
 }
 
 static void
@@ -3035,6 +3124,9 @@ setup_transfers(const char *key)
 	for (i = 0; i < opt.jobs; i++)
 		if (job_init(&jobs[i]) < 0)
 			die("cannot initialise libcurl");
+	/* The pace starts at what the options allow; throttling moves it. */
+	pace.jobs = pace.shown_jobs = opt.jobs;
+	pace.rate = pace.shown_rate = opt.rate;
 }
 
 static void
@@ -3051,6 +3143,7 @@ teardown(void)
 	for (s = 0; s < window.cap; s++) {
 		free(window.t[s].text);
 		free(window.t[s].msg);
+		free(window.t[s].why);
 	}
 	free(window.t);
 	free(polls.v);
@@ -3099,126 +3192,164 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void
-parse_options(int argc, char *argv[])
-{
-	const char *base = getenv("RUNNINGHUB_BASE_URL");
-	int ch, deadline_set = 0, delim_set = 0;
+/* What the options set, so that the environment is only the default. */
+static const char *base_option;
+static int base_url_set, site_set, deadline_set, delim_set, interval_set, max_outage_set;
 
-	if (base == NULL || *base == '\0')
-		base = SITE_CN;
-	while ((ch = getopt_long(argc, argv, "0ad:f:hj:sVvw", longopts, NULL)) != -1) {
-		switch (ch) {
-		case '0':
-			opt.sep = '\0';
-			break;
-		case 'a':
-			opt.append = 1;
-			break;
-		case 'd':
-			if (strlen(optarg) != 1) {
-				note("--delimiter: '%s' is not a single character", optarg);
-				usage();
-			}
-			opt.delim = optarg[0];
-			delim_set = 1;
-			break;
-		case 'f':
-			opt.field = count_arg("--field", optarg, 1, 1000000);
-			break;
-		case 'h':
-			help();
-			break;
-		case 'j':
-			opt.jobs = count_arg("--jobs", optarg, 1, JOBS_MAX);
-			break;
-		case 's':
-			opt.summary = 1;
-			break;
-		case 'V':
-			puts("rhq " RHQ_VERSION);
-			exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
-		case 'v':
-			opt.verbose = 1;
-			break;
-		case 'w':
-			opt.wait = 1;
-			break;
-		case OPT_BASE_URL:
-			base = optarg;
-			break;
-		case OPT_SITE:
-			if (strcmp(optarg, "cn") == 0)
-				base = SITE_CN;
-			else if (strcmp(optarg, "ai") == 0)
-				base = SITE_AI;
-			else {
-				note("--site: '%s' is neither cn nor ai", optarg);
-				usage();
-			}
-			break;
-		case OPT_KEY_FILE:
-			opt.key_file = optarg;
-			break;
-		case OPT_TIMEOUT:
-			opt.timeout = seconds_arg("--timeout", optarg, 0.001, 86400);
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			opt.connect_timeout = seconds_arg("--connect-timeout", optarg, 0.001,
-			    86400);
-			break;
-		case OPT_CACERT:
-			opt.cacert = optarg;
-			break;
-		case OPT_INSECURE_HTTP:
-			opt.insecure_http = 1;
-			break;
-		case OPT_RETRIES:
-			opt.retries = count_arg("--retries", optarg, 0, 100);
-			break;
-		case OPT_RETRY_DELAY:
-			opt.retry_delay = seconds_arg("--retry-delay", optarg, 0, 3600);
-			break;
-		case OPT_RATE:
-			opt.rate = number_arg("--rate", optarg, 0.001, 1e6, "requests a second");
-			break;
-		case OPT_INTERVAL:
-			opt.interval = seconds_arg("--interval", optarg, 0.01, 86400);
-			break;
-		case OPT_DEADLINE:
-			opt.deadline = seconds_arg("--deadline", optarg, 0.001, 1e7);
-			deadline_set = 1;
-			break;
-		case OPT_JSON:
-			opt.json = 1;
-			break;
-		case OPT_MAX_FAILURES:
-			opt.max_failures = count_arg("--max-failures", optarg, 0, 1000000);
-			break;
-		case OPT_MAX_OUTAGE:
-			opt.max_outage = seconds_arg("--max-outage", optarg, 0, 1e7);
-			break;
-		case OPT_PROGRESS:
-			opt.progress = 1;
-			break;
-		case OPT_NO_PROGRESS:
-			opt.progress = -1;
-			break;
-		default:
+/* Options about records and rows; returns 0 for an option of another kind. */
+static int
+take_record_option(int ch, const char *arg)
+{
+	switch (ch) {
+	case '0':
+		opt.sep = '\0';
+		break;
+	case 'a':
+		opt.append = 1;
+		break;
+	case 'd':
+		if (strlen(arg) != 1) {
+			note("--delimiter: '%s' is not a single character", arg);
 			usage();
 		}
+		opt.delim = arg[0];
+		delim_set = 1;
+		break;
+	case 'f':
+		opt.field = count_arg("--field", arg, 1, 1000000);
+		break;
+	case 's':
+		opt.summary = 1;
+		break;
+	case OPT_JSON:
+		opt.json = 1;
+		break;
+	case OPT_PROGRESS:
+		opt.progress = 1;
+		break;
+	case OPT_NO_PROGRESS:
+		opt.progress = -1;
+		break;
+	default:
+		return 0;
 	}
+	return 1;
+}
+
+/* Options about the API and its requests; returns 0 for an option of another kind. */
+static int
+take_request_option(int ch, const char *arg)
+{
+	switch (ch) {
+	case OPT_BASE_URL:
+		base_option = arg;
+		base_url_set = 1;
+		break;
+	case OPT_SITE:
+		if (strcmp(arg, "cn") != 0 && strcmp(arg, "ai") != 0) {
+			note("--site: '%s' is neither cn nor ai", arg);
+			usage();
+		}
+		base_option = arg[0] == 'c' ? SITE_CN : SITE_AI;
+		site_set = 1;
+		break;
+	case OPT_KEY_FILE:
+		opt.key_file = arg;
+		break;
+	case OPT_TIMEOUT:
+		opt.timeout = seconds_arg("--timeout", arg, 0.001, 86400);
+		break;
+	case OPT_CONNECT_TIMEOUT:
+		opt.connect_timeout = seconds_arg("--connect-timeout", arg, 0.001, 86400);
+		break;
+	case OPT_CACERT:
+		opt.cacert = arg;
+		break;
+	case OPT_INSECURE_HTTP:
+		opt.insecure_http = 1;
+		break;
+	case 'v':
+		opt.verbose = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* Options about pace, retries and waiting; returns 0 for an option of another kind. */
+static int
+take_schedule_option(int ch, const char *arg)
+{
+	switch (ch) {
+	case 'j':
+		opt.jobs = count_arg("--jobs", arg, 1, JOBS_MAX);
+		break;
+	case 'w':
+		opt.wait = 1;
+		break;
+	case OPT_RETRIES:
+		opt.retries = count_arg("--retries", arg, 0, 100);
+		break;
+	case OPT_RETRY_DELAY:
+		opt.retry_delay = seconds_arg("--retry-delay", arg, 0, 3600);
+		break;
+	case OPT_RATE:
+		opt.rate = number_arg("--rate", arg, 0.001, 1e6, "requests a second");
+		break;
+	case OPT_INTERVAL:
+		opt.interval = seconds_arg("--interval", arg, 0.01, 86400);
+		interval_set = 1;
+		break;
+	case OPT_DEADLINE:
+		opt.deadline = seconds_arg("--deadline", arg, 0.001, 1e7);
+		deadline_set = 1;
+		break;
+	case OPT_MAX_OUTAGE:
+		opt.max_outage = seconds_arg("--max-outage", arg, 0, 1e7);
+		max_outage_set = 1;
+		break;
+	case OPT_MAX_FAILURES:
+		opt.max_failures = count_arg("--max-failures", arg, 0, 1000000);
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* Options that make sense only together, or not at all together. */
+static void
+check_options(int argc, char *argv[])
+{
+	const char *key_file = opt.key_file ? opt.key_file : getenv("RUNNINGHUB_API_KEY_FILE");
+	int i, ids_on_stdin = argc == 0;
+
 	if (deadline_set && !opt.wait) {
 		note("--deadline needs --wait");
 		usage();
 	}
-	if (opt.max_outage >= 0 && !opt.wait) {
+	if (interval_set && !opt.wait) {
+		note("--interval needs --wait");
+		usage();
+	}
+	if (max_outage_set && !opt.wait) {
 		note("--max-outage needs --wait");
 		usage();
 	}
 	/* A --deadline bounds the wait already; without one, so does an outage. */
-	if (opt.max_outage < 0)
+	if (!max_outage_set)
 		opt.max_outage = deadline_set ? 0 : DEF_MAX_OUTAGE;
+	if (base_url_set && site_set) {
+		note("--base-url and --site both name the API root: give one");
+		usage();
+	}
+	for (i = 0; i < argc; i++)
+		ids_on_stdin |= strcmp(argv[i], "-") == 0;
+	if (key_file != NULL && strcmp(key_file, "-") == 0 && ids_on_stdin) {
+		note("the API key can come from stdin only when the task IDs are arguments");
+		usage();
+	}
 	if (delim_set && opt.field == 0) {
 		note("--delimiter needs --field");
 		usage();
@@ -3227,27 +3358,39 @@ parse_options(int argc, char *argv[])
 		note("--delimiter cannot be the record separator");
 		usage();
 	}
-	opt.base_url = base;
 }
 
-/* The whole program; main() is this, and the tests call it under a fake clock. */
-static int
-rhq_main(int argc, char *argv[])
+static void
+parse_options(int argc, char *argv[])
 {
-	struct sigaction sa, old;
-	struct stat st;
-	char *key;
-	int status, fd, sigs[] = { SIGINT, SIGTERM };
-	size_t i;
+	const char *env = getenv("RUNNINGHUB_BASE_URL");
+	int ch;
 
-	/* getopt's messages name the program as rhq's own do, however it was run. */
-	argv[0] = "rhq";
+	while ((ch = getopt_long(argc, argv, "0ad:f:hj:sVvw", longopts, NULL)) != -1) {
+		if (ch == 'h')
+			help();
+		if (ch == 'V') {
+			puts("rhq " RHQ_VERSION);
+			exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
+		}
+		if (!take_record_option(ch, optarg) && !take_request_option(ch, optarg) &&
+		    !take_schedule_option(ch, optarg))
+			usage();
+	}
+	check_options(argc - optind, argv + optind);
+	opt.base_url = base_option ? base_option : env && *env ? env : SITE_CN;
+}
 
-	/*
-	 * A closed standard descriptor would be taken by libcurl's own sockets
-	 * and rows written into them: treat a closed stdin as empty, refuse a
-	 * closed stdout.
-	 */
+/*
+ * A closed standard descriptor would be taken by libcurl's own sockets and
+ * rows written into them: treat a closed stdin as empty, refuse a closed
+ * stdout.
+ */
+static void
+guard_std_descriptors(void)
+{
+	int fd;
+
 	for (fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
 			if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
@@ -3255,17 +3398,58 @@ rhq_main(int argc, char *argv[])
 			if (fd == STDOUT_FILENO)
 				die("stdout is closed");
 		}
-	parse_options(argc, argv);
-	argc -= optind;
-	argv += optind;
+}
 
-	make_status_url(opt.base_url);
-	if (opt.cacert != NULL)
-		check_cacert(opt.cacert);
-	key = find_key();
-	setup_transfers(key);
-	wipe(key, strlen(key));
-	free(key);
+/*
+ * The first SIGINT or SIGTERM asks for a clean stop, and rhq ends with that
+ * signal.  The handler then goes back to the default, so the same signal
+ * again ends rhq at once (say, while a stalled reader keeps a row from being
+ * written).  A signal the caller ignores stays ignored, as for any program
+ * run in the background.
+ */
+static void
+catch_signals(void)
+{
+	int sigs[] = { SIGINT, SIGTERM };
+	struct sigaction sa, old;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < NELEM(sigs); i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+}
+
+/*
+ * As curl does: a progress line by default only when stderr is a terminal
+ * and stdout is not (rows and the line would share the screen); --progress
+ * forces it.
+ */
+static void
+setup_progress(void)
+{
+	const char *term = getenv("TERM");
+	int err_tty = isatty(STDERR_FILENO), out_tty = isatty(STDOUT_FILENO);
+
+	if (opt.progress < 0 || (opt.progress == 0 && (!err_tty || out_tty)))
+		prog.mode = PROG_OFF;
+	else if (!err_tty)
+		prog.mode = PROG_LINES;
+	else if (term == NULL || *term == '\0' || strcmp(term, "dumb") == 0)
+		prog.mode = PROG_DUMB;
+	else
+		prog.mode = PROG_LIVE;
+	prog.over_rows = prog.mode != PROG_OFF && err_tty && out_tty;
+}
+
+/* Records come from the arguments; from stdin without any, or at "-". */
+static void
+setup_input(int argc, char *argv[])
+{
+	struct stat st;
 
 	src.argv = argv;
 	src.argc = argc;
@@ -3275,27 +3459,32 @@ rhq_main(int argc, char *argv[])
 	src.in.buf = xmalloc(INBUF_SIZE);
 	window.cap = WINDOW_ROWS;
 	window.t = xcalloc(window.cap, sizeof *window.t);
-	pace.jobs = pace.shown_jobs = opt.jobs;
-	pace.rate = pace.shown_rate = opt.rate;
 	stdout_is_pipe = fstat(STDOUT_FILENO, &st) == 0 &&
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
-	prog.on = opt.progress > 0 || (opt.progress == 0 && isatty(STDERR_FILENO));
-	srandom(getpid() ^ time(NULL));
+	setup_progress();
+}
 
-	/*
-	 * The first SIGINT or SIGTERM asks for a clean stop, and rhq ends with
-	 * that signal.  The handler then goes back to the default, so the same
-	 * signal again ends rhq at once (say, while a stalled reader keeps a row
-	 * from being written).  A signal the caller ignores stays ignored, as
-	 * for any program run in the background.
-	 */
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART | SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < NELEM(sigs); i++)
-		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-			sigaction(sigs[i], &sa, NULL);
+/* The whole program; main() is this, and the tests call it under a fake clock. */
+static int
+rhq_main(int argc, char *argv[])
+{
+	char *key;
+	int status;
+
+	/* getopt's messages name the program as rhq's own do, however it was run. */
+	argv[0] = "rhq";
+	guard_std_descriptors();
+	parse_options(argc, argv);
+	make_status_url(opt.base_url);
+	if (opt.cacert != NULL)
+		check_cacert(opt.cacert);
+	key = find_key();
+	setup_transfers(key);
+	wipe(key, strlen(key));
+	free(key);
+	setup_input(argc - optind, argv + optind);
+	srandom(getpid() ^ time(NULL));
+	catch_signals();
 
 	status = run();
 	teardown();

@@ -517,7 +517,7 @@ tlsrhq=$m_rate tlsrhq_note=$m_note
 # p_throttled from its count.
 pace_standin() {
 	rm -f "$tmp/pace.port"
-	"$STANDIN" --stats ${1:+--throttle "$1"} >"$tmp/pace.port" 2>"$tmp/pace.log" &
+	"$STANDIN" ${1:+--throttle "$1"} >"$tmp/pace.port" 2>"$tmp/pace.log" &
 	pace_pid=$!
 	i=0
 	while [ $i -lt 100 ] && [ ! -s "$tmp/pace.port" ]; do
@@ -531,7 +531,7 @@ pace_standin_stop() {
 	stop "$pace_pid"
 	pace_pid=
 	p_requests=$(awk '/^standin: / { print $2 }' "$tmp/pace.log")
-	p_throttled=$(awk '/^standin: / { print $4 }' "$tmp/pace.log")
+	p_throttled=$(awk '/^standin: / { print $6 }' "$tmp/pace.log")
 }
 
 # running_ids N: N IDs the stand-in keeps RUNNING (1 mod 4).

@@ -1,7 +1,7 @@
 /*
- * The tests of rhq: unit tests of its pure parts (this file includes rhq.c
- * to reach its static functions), then system tests in the other files that
- * run the real binary against the libmicrohttpd stand-in.
+ * The unit tests of rhq's pure parts, and the time seam: this file includes
+ * rhq.c to reach its static functions.  The system tests, in the other
+ * files, run the real binary against the libmicrohttpd stand-in.
  */
 #define _GNU_SOURCE
 #define RHQ_NO_MAIN
@@ -10,132 +10,55 @@
 
 #include <sys/mman.h>
 
+#include <err.h>
+
 #include <stdlib.h>
 
-#include "suites.h"
+#include "seam.h"
 
-struct standin *srv;
 const char rhq_version[] = RHQ_VERSION;
 
-static void
-server_setup(void)
-{
-	srv = standin_start(0, 0);
-	ck_assert_ptr_nonnull(srv);
-	snprintf(harness_base_url, sizeof harness_base_url, "http://127.0.0.1:%u",
-	    standin_port(srv));
-}
-
-static void
-server_teardown(void)
-{
-	standin_stop(srv);
-	srv = NULL;
-}
-
-TCase *
-server_tcase(const char *name)
-{
-	TCase *tc = tcase_create(name);
-
-	tcase_add_checked_fixture(tc, server_setup, server_teardown);
-	tcase_set_timeout(tc, harness_timeout() * 2);
-	return tc;
-}
-
 /*
- * The time seam: rhq's code run in a child process on a clock that jumps
- * over every idle wait (nothing in flight, not waiting for stdin) instead of
- * sleeping through it.  Requests still take real time.  The jumps add up in
- * a file both map, so a test can assert how long the run took in rhq's own
- * time, and a stand-in can keep time with rhq (rhq_clock).
- *
- * The child does not run rhq's code in the fork of this program: a stand-in
- * thread may hold a lock of the allocator at the fork (the sanitizers' has
- * no fork handlers), and a child that allocates could wait for it forever.
- * It executes this program again instead, which on seeing RHQ_WARP_FILE in
- * its environment runs rhq_main() on the warped clock (warped_rhq()).
+ * The time seam: rhq's code on a clock that jumps over every idle wait
+ * (nothing in flight, not waiting for stdin) instead of sleeping through it.
+ * Requests still take real time.  The jumps add up in a file the test maps
+ * too ($RHQ_WARP_FILE), so it can assert how long the run took in rhq's own
+ * time.  The test program runs this as a fresh process (not a fork of one
+ * with the stand-in's threads), so the sanitizers see it as they see rhq.
  */
-#define WARP_ENV	"RHQ_WARP_FILE"
-
 static double *warp;
-static char warp_path[600];
 
 static double
 warped_now(void)
 {
-	return monotonic_now() + *(volatile double *)warp;
+	return monotonic_now() + *warp;
 }
 
 static CURLMcode
 warped_wait(struct curl_waitfd *fds, unsigned nfds, int timeout_ms)
 {
 	if (nfds == 0 && in_flight == 0) {
-		*(volatile double *)warp += timeout_ms / 1e3;
+		*warp += timeout_ms / 1e3;
 		return CURLM_OK;
 	}
 	return multi_poll(fds, nfds, timeout_ms);
 }
 
-static double *
-map_warp(const char *path)
+int
+warped_main(int argc, char *argv[])
 {
-	int fd = open(path, O_RDWR);
-	double *w;
+	const char *path = getenv("RHQ_WARP_FILE");
+	int fd;
 
-	if (fd < 0 || ftruncate(fd, sizeof *w) < 0)
-		return NULL;
-	w = mmap(NULL, sizeof *w, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (path == NULL || (fd = open(path, O_RDWR)) < 0)
+		err(EXIT_FATAL, "RHQ_WARP_FILE");
+	warp = mmap(NULL, sizeof *warp, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (warp == MAP_FAILED)
+		err(EXIT_FATAL, "mmap");
 	close(fd);
-	return w == MAP_FAILED ? NULL : w;
-}
-
-/* In the forked child: this program again, fresh, to run warped_rhq(). */
-static int
-exec_warped(int argc, char *argv[])
-{
-	(void)argc;
-	if (setenv(WARP_ENV, warp_path, 1) == 0)
-		execv("/proc/self/exe", argv);
-	return 127;
-}
-
-/* main() of the program executed again: rhq on the warped clock. */
-static int
-warped_rhq(int argc, char *argv[], const char *path)
-{
-	if ((warp = map_warp(path)) == NULL)
-		return 127;
-	unsetenv(WARP_ENV);
 	now = warped_now;
 	wait_events = warped_wait;
 	return rhq_main(argc, argv);
-}
-
-double
-rhq_clock(void)
-{
-	/* The child moves the warp on while the stand-in's threads read it. */
-	return monotonic_now() + (warp != NULL ? *(volatile double *)warp : 0);
-}
-
-double
-rhq_run_warped(struct proc *p, const char *in, const char *const env[],
-    const char *const argv[])
-{
-	double t0;
-
-	if (warp == NULL) {
-		snprintf(warp_path, sizeof warp_path, "%s", harness_file("warp", "", 0600));
-		ck_assert_ptr_nonnull(warp = map_warp(warp_path));
-	}
-	*(volatile double *)warp = 0;
-	t0 = monotonic_now();
-	proc_start_fn(p, env, argv, exec_warped);
-	if (in != NULL)
-		proc_write(p, in, strlen(in));
-	proc_finish(p, harness_timeout());
-	return monotonic_now() - t0 + *(volatile double *)warp;
 }
 
 /* ---------------------------------------------------------- ID validation */
@@ -379,9 +302,9 @@ static const struct classify_case {
 	{ "lower case", CURLE_OK, 200, 0, "{\"code\":0,\"data\":\"success\"}", 0,
 	    OUT_ERROR, "reply has an unexpected state", 0, NULL },
 	{ "not found 807", CURLE_OK, 200, 0, "{\"code\":807,\"msg\":\"X\",\"data\":null}", 0,
-	    OUT_NOT_FOUND, "", 0, NULL },
+	    OUT_NOT_FOUND, "API error 807 (X)", 0, NULL },
 	{ "not found 1004", CURLE_OK, 200, 0, "{\"code\":1004,\"data\":null}", 0,
-	    OUT_NOT_FOUND, "", 0, NULL },
+	    OUT_NOT_FOUND, "API error 1004 (TASK_NOT_FOUND_OR_EXPIRED)", 0, NULL },
 	{ "fatal 802 with the site hint", CURLE_OK, 200, 0,
 	    "{\"code\":802,\"msg\":\"APIKEY_UNAUTHORIZED\",\"data\":null}", 0,
 	    OUT_FATAL, "API error 802 (APIKEY_UNAUTHORIZED)", 0, SITE_HINT },
@@ -659,25 +582,4 @@ unit_suite(void)
 	tcase_add_test(tc, loopback_hosts);
 	suite_add_tcase(s, tc);
 	return s;
-}
-
-int
-main(int argc, char *argv[])
-{
-	const char *warp_file = getenv(WARP_ENV);
-	SRunner *sr;
-	int failed;
-
-	if (warp_file != NULL)
-		return warped_rhq(argc, argv, warp_file);
-	sr = srunner_create(unit_suite());
-
-	srunner_add_suite(sr, system_suite());
-	srunner_add_suite(sr, faults_suite());
-	srunner_add_suite(sr, workflow_suite());
-	srunner_add_suite(sr, outage_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -2,14 +2,13 @@
  * standin_main.c - the RunningHub stand-in (standin.h) as a program, for
  * `make demo` and the benchmarks.
  *
- *   tests/standin [--port N] [--delay-ms N] [--throttle N] [--stats]
+ *   tests/standin [--port N] [--delay-ms N] [--throttle N]
  *
  * It listens on 127.0.0.1 (port 0, the default, picks a free port), prints
  * the bound port as one line on stdout, and then serves until it receives
- * SIGTERM or SIGINT, whereupon it stops cleanly and exits 0; with --stats it
- * first writes how many requests it received, and how many it throttled, as
- * one line on stderr.  With --throttle N it answers HTTP 429 to the requests
- * beyond N a second (a token bucket that holds N / 10 requests, at least 1).  It does not
+ * SIGTERM or SIGINT, whereupon it stops cleanly and exits 0.  With
+ * --throttle N it answers HTTP 429 to the requests beyond N a second (a
+ * token bucket that holds N / 10 requests, at least 1).  It does not
  * watch stdin: a server started in the background from a script often has
  * stdin at EOF from the start (/dev/null, a closed pipe), so the caller must
  * signal it, e.g.
@@ -17,6 +16,9 @@
  *   tests/standin > port.txt & pid=$!
  *   ... wait until port.txt is not empty, use http://127.0.0.1:$(cat port.txt) ...
  *   kill $pid; wait $pid
+ *
+ * On stopping it prints "standin: N requests, M connections, K throttled" on
+ * stderr.
  *
  * Exit status: 0 after a signal, 1 if the server cannot start (e.g. the
  * port is in use) or the port cannot be printed, 2 for bad arguments.
@@ -37,11 +39,10 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: standin [--port N] [--delay-ms N] [--throttle N] [--stats]\n"
+    "usage: standin [--port N] [--delay-ms N] [--throttle N]\n"
     "  --port N      TCP port on 127.0.0.1 (default 0: any free port)\n"
     "  --delay-ms N  sleep N ms before every reply (default 0)\n"
     "  --throttle N  answer 429 beyond N requests a second (default 0: never)\n"
-    "  --stats       at the end, write the requests and 429s on stderr\n"
     "Prints the port on stdout, then serves until SIGTERM or SIGINT.\n";
 
 /* Parses a whole decimal number in [0, max]; returns 0 on success. */
@@ -70,7 +71,6 @@ static int bad_usage(const char *fmt, const char *arg)
 int main(int argc, char **argv)
 {
     long port = 0, delay_ms = 0, throttle = 0;
-    int stats = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i], *val = NULL;
@@ -79,10 +79,6 @@ int main(int argc, char **argv)
         if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) {
             fputs(usage, stdout);
             return 0;
-        }
-        if (strcmp(opt, "--stats") == 0) {
-            stats = 1;
-            continue;
         }
         if (strncmp(opt, "--port", 6) == 0 && (opt[6] == '\0' || opt[6] == '=')) {
             dst = &port;
@@ -141,9 +137,10 @@ int main(int argc, char **argv)
     while (sigwait(&stop, &sig) != 0)
         ;
 
-    if (stats)
-        fprintf(stderr, "standin: %u requests, %u throttled\n", standin_requests(s),
-                standin_throttled(s));
+    /* What the benchmarks count: requests served, connections accepted, 429s. */
+    fprintf(stderr, "standin: %u requests, %u connections, %u throttled\n",
+            standin_requests(s), standin_connections(s), standin_throttled(s));
+
     standin_stop(s);
     return 0;
 }
