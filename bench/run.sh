@@ -588,7 +588,7 @@ mix429() {
 }
 log "the 429 mix"
 mix429 "rhq" "$RHQ"
-[ -z "$RHQ_OLD" ] || mix429 "$RHQ_OLD" "$RHQ_OLD"
+[ -z "$RHQ_OLD" ] || mix429 "BENCH_RHQ_OLD" "$RHQ_OLD"
 
 # The rate from the first request to the last: a run of one ID gives the
 # time rhq takes to start, connect and end, which is taken off.
