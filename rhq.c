@@ -194,7 +194,6 @@ struct task {
 	size_t why_cap;
 	int attempts;			/* tries of the current poll */
 	int polls;			/* answered polls, with --wait */
-	int failing;			/* a try of this poll failed; it is not settled */
 	double failing_since;		/* when the first failed try of this poll was sent */
 };
 
@@ -377,10 +376,10 @@ static int stdout_is_pipe;		/* worth watching for a reader that left */
  * ordered by the time it is due, ties broken by input order, so that no
  * wake-up scans the tasks: in `polls` for its first request or its next poll
  * under --wait, in `retries` after a transient failure.  The earlier of the
- * two goes first; but while the API gives no answer, no more tasks than
- * requests allowed in flight may be failing at once, and new tasks wait, so
- * that a dead API is found out by a few tasks' retries rather than by a
- * request for every task.
+ * two goes first; but once as many requests in a row as may be in flight
+ * got no answer, only retries go until one is answered, so that a dead API
+ * is found out by a few tasks' retries rather than by a request for every
+ * task.
  */
 struct due {
 	double at;
@@ -393,7 +392,6 @@ struct heap {
 };
 
 static struct heap polls, retries;
-static unsigned long failing;		/* tasks with a failed try, not settled yet */
 
 static double next_send;		/* earliest start of the next request (the rate) */
 static double not_before;		/* no request starts earlier (Retry-After, probes) */
@@ -434,6 +432,7 @@ static struct {
 	double since;		/* when the outage's first failed request was sent; 0: none */
 	int down;		/* the outage was reported */
 	unsigned long failed;	/* tasks in a row that failed for want of an answer */
+	unsigned long silent;	/* requests in a row that got no answer */
 	char why[WHY_MAX];	/* the last failure */
 } api;
 static volatile sig_atomic_t got_signal;
@@ -1005,7 +1004,6 @@ add_task(const struct record *rec, const char *what)
 	t->state[0] = '\0';
 	t->has_code = t->has_msg = 0;
 	t->attempts = t->polls = 0;
-	t->failing = 0;
 	t->show_len = shownlen < SHOW_MAX ? shownlen : SHOW_MAX;
 	if (opt.append && !rec->too_long) {
 		set_text(t, rec->p, without_cr(rec->p, rec->len));
@@ -1953,22 +1951,11 @@ take_reply(struct task *t, const struct outcome *o)
 		set_msg(t, o->msg);
 }
 
-/* The task's poll is settled, one way or the other: it no longer counts as failing. */
-static void
-stop_failing(struct task *t)
-{
-	if (t->failing) {
-		t->failing = 0;
-		failing--;
-	}
-}
-
 /* A state or NOT_FOUND came: the row is settled, or (--wait) polled again. */
 static void
 settle(struct task *t, enum own own, const struct outcome *o, double tn)
 {
 	take_reply(t, o);
-	stop_failing(t);
 	t->own = own;
 	snprintf(t->state, sizeof t->state, "%s", o->state);
 	t->attempts = 0;
@@ -1989,7 +1976,6 @@ static void
 fail(struct task *t, const struct outcome *o)
 {
 	take_reply(t, o);
-	stop_failing(t);
 	set_why(t, o->why);
 	t->own = OWN_ERROR;
 	t->attempts = 0;
@@ -2088,10 +2074,12 @@ watch_api(const struct outcome *o, double tn)
 		api.since = 0;
 		api.down = 0;
 		api.failed = 0;
+		api.silent = 0;
 		speed_up(tn);
 	} else if (o->said == SAID_SLOW_DOWN) {
 		slow_down(o, tn);
 	} else if (o->said == SAID_NOTHING) {
+		api.silent++;
 		if (api.since == 0)
 			api.since = o->sent > 0 ? o->sent : tn;
 		snprintf(api.why, sizeof api.why, "%s", o->why);
@@ -2114,11 +2102,8 @@ retry(struct task *t, const struct outcome *o, double tn)
 {
 	double d;
 
-	if (!t->failing) {
-		t->failing = 1;
+	if (t->attempts == 1)
 		t->failing_since = o->sent;
-		failing++;
-	}
 	if (t->attempts > opt.retries && !opt.wait) {
 		fail(t, o);
 		return;
@@ -2531,8 +2516,8 @@ schedule_retry(unsigned long seq, double at)
 static struct heap *
 next_heap(void)
 {
-	/* No answer since a request failed, and enough tasks failing: retries only. */
-	int hold = api.since > 0 && failing >= (unsigned long)jobs_allowed();
+	/* No answer to the last requests, as many as may be in flight: retries only. */
+	int hold = api.silent >= (unsigned long)jobs_allowed() && retries.n > 0;
 
 	if (polls.n > 0 && !hold && (retries.n == 0 || due_before(&polls.v[0], &retries.v[0])))
 		return &polls;
