@@ -6,18 +6,25 @@
  * created once and reused, so one keep-alive connection serves a whole list;
  * every reply is parsed with jsmn.
  *
- * The file reads top to bottom: options and messages, input, request, reply,
- * output, the transfer loop that ties them together, and main().
+ * The file reads in the order the data flows:
+ *
+ *   prologue   limits, defaults, types, all file-scope state, prototypes
+ *   input      records from stdin or the arguments, and what each asks for
+ *   task       the window of tasks, in input order, and how records become tasks
+ *   request    the request body and the reused easy handles that carry it
+ *   classify   a finished attempt becomes an outcome value (pure)
+ *   apply      an outcome changes its task (the only code that does)
+ *   output     rows, the summary and the progress line
+ *   scheduler  one heap of due tasks, the rate, the loop that ties it together
+ *   main       options, the key, setup and teardown
  *
  * SPDX-License-Identifier: MIT
  */
-#define _GNU_SOURCE
+#define _XOPEN_SOURCE 700
 
 #include <sys/stat.h>
-#include <sys/time.h>
 
 #include <ctype.h>
-#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -29,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +48,8 @@
 #define JSMN_STRICT
 #include <jsmn.h>
 
+/* ------------------------------------------------------------ prologue */
+
 #define RHQ_VERSION	"0.1.0"
 #define STATUS_PATH	"/task/openapi/status"
 #define SITE_CN		"https://www.runninghub.cn"
@@ -48,14 +58,28 @@
 #define ID_MAX		32		/* digits in a task ID */
 #define STATE_MAX	32		/* characters in a state word */
 #define MSG_MAX		256		/* bytes of an API message we keep */
+#define WHY_MAX		512		/* bytes of a reason shown on stderr */
 #define SHOW_MAX	256		/* bytes of a bad line we echo back */
 #define RECORD_MAX	((size_t)64 * 1024)	/* longest input record */
+#define INBUF_SIZE	(2 * RECORD_MAX)
 #define REPLY_MAX	((size_t)64 * 1024)	/* largest reply body we read */
 #define KEY_MAX		4096		/* longest API key */
 #define JOBS_MAX	64
 #define BACKOFF_CAP	30.0		/* seconds */
 #define RETRY_AFTER_CAP	60.0		/* seconds */
 #define TICK		0.25		/* longest sleep between signal checks */
+
+/* Defaults, used by both the options and --help. */
+#define DEF_TIMEOUT		30
+#define DEF_CONNECT_TIMEOUT	10
+#define DEF_RETRIES		3
+#define DEF_RETRY_DELAY		1
+#define DEF_INTERVAL		5
+#define DEF_JOBS		1
+
+#define STR(x)		STR_(x)
+#define STR_(x)		#x
+#define NELEM(a)	(sizeof (a) / sizeof *(a))
 
 /* Exit statuses, as documented in rhq(1). */
 enum { EXIT_OK = 0, EXIT_ROWS = 1, EXIT_FATAL = 2, EXIT_DEADLINE = 3 };
@@ -76,24 +100,412 @@ static struct options {
 	int append, json, summary, verbose, wait, insecure_http;
 	int progress;		/* -1 never, 0 when stderr is a terminal, 1 always */
 } opt = {
-	.timeout = 30, .connect_timeout = 10, .retry_delay = 1, .retries = 3,
-	.jobs = 1, .interval = 5, .delim = '\t', .sep = '\n',
+	.timeout = DEF_TIMEOUT, .connect_timeout = DEF_CONNECT_TIMEOUT,
+	.retry_delay = DEF_RETRY_DELAY, .retries = DEF_RETRIES,
+	.jobs = DEF_JOBS, .interval = DEF_INTERVAL, .delim = '\t', .sep = '\n',
 };
 
+/*
+ * Input.  Records are lines (or NUL-terminated items with -0) read from a
+ * descriptor through a fixed buffer, or command-line arguments.
+ */
+struct input {
+	int fd;
+	char *buf;
+	size_t pos, len;	/* unread bytes are buf[pos..len) */
+	int eof;
+	int skipping;		/* dropping the tail of an over-long record */
+	unsigned long n;	/* records started so far */
+};
+
+struct record {
+	const char *p;
+	size_t len;
+	unsigned long n;	/* line, item or argument number */
+	int too_long;
+};
+
+/* Where records come from next: the arguments, and stdin at "-" or without any. */
+static struct {
+	char **argv;
+	int argc, argi;
+	int from_stdin;		/* reading stdin now */
+	int done;		/* no more records anywhere */
+	int ready;		/* stdin has bytes (or EOF) to read */
+	int starved;		/* the buffer holds no whole record: wait for stdin */
+	const char *what;	/* "line" or "item" */
+	struct input in;
+} src;
+
+enum item { ITEM_SKIP, ITEM_ID, ITEM_INVALID, ITEM_NO_FIELD, ITEM_TOO_LONG };
+
+/*
+ * The states rhq decides itself, as opposed to the words the API answers.
+ * A row's state is one of these, or (OWN_NONE) the API's word.
+ */
+enum own { OWN_NONE, OWN_ERROR, OWN_NOT_FOUND, OWN_INVALID, OWN_UNKNOWN };
+
+static const struct {
+	const char *name;
+	int is_error;		/* makes the exit status 1 */
+} own_states[] = {
+	[OWN_NONE] = { NULL, 0 },
+	[OWN_ERROR] = { "ERROR", 1 },
+	[OWN_NOT_FOUND] = { "NOT_FOUND", 1 },
+	[OWN_INVALID] = { "INVALID", 1 },
+	[OWN_UNKNOWN] = { "UNKNOWN", 0 },
+};
+
+/*
+ * Tasks.  A task is one input record that needs a row.  Tasks live in a
+ * window indexed by sequence number (input order).  Without --wait the
+ * window holds at most -j tasks: a finished row waits there only until every
+ * earlier row is out, so memory is bounded by -j, not by the input.  With
+ * --wait it grows to hold every unfinished task.
+ */
+struct task {
+	enum { T_DUE, T_SENDING, T_DONE, T_GONE } phase;
+	unsigned long seq;		/* its place in the input */
+	char id[ID_MAX + 1];		/* empty for an invalid record */
+	enum own own;			/* the row's state is rhq's own... */
+	char state[STATE_MAX + 1];	/* ...or this word from the API */
+	char *text;			/* the record (-a), or the bad text shown */
+	size_t text_len, text_cap;
+	size_t show_off, show_len;	/* an INVALID row shows text[show_off..] */
+	int has_code, has_msg;
+	long code;
+	char *msg;			/* the API's msg, kept for --json */
+	size_t msg_cap;
+	int attempts;			/* tries of the current poll */
+	int polls;			/* answered polls, with --wait */
+};
+
+static struct {
+	struct task *t;
+	unsigned long cap, head, tail;	/* tasks [head, tail) are in the window */
+	unsigned long live;		/* tasks whose row is not written yet */
+} window;
+
+/*
+ * Requests.  A job is one easy handle, created once and reused for every
+ * request it makes; its options are set once, and only the body changes.
+ * It names its task by sequence number, not by pointer, because the window
+ * may grow (--wait) and move its tasks while a request is under way.
+ */
+struct job {
+	CURL *h;
+	unsigned long seq;		/* the task it serves */
+	int busy;
+	char *body;
+	size_t body_len;
+	char *reply;
+	size_t reply_len, reply_cap;
+	int too_big;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static CURLM *multi;
+static struct job jobs[JOBS_MAX];
+static int in_flight;			/* jobs with a request under way */
+static struct curl_slist *headers;
+static char *status_url;
+static CURLU *status_curlu;
+static char *body_prefix;		/* the body up to the ID: the same for all */
+static size_t body_prefix_len;
+
+/*
+ * Classify and apply.  A finished attempt (what libcurl and the server gave)
+ * becomes an outcome; the outcome is applied to its task.
+ */
+struct attempt {
+	CURLcode rc;
+	const char *errtext;		/* libcurl's words for rc */
+	long http;
+	double retry_after;		/* seconds from Retry-After, 0 without */
+	const char *body;
+	size_t len;
+	int too_big;
+};
+
+struct reply {
+	int has_code, has_msg;
+	long code;
+	enum { DATA_ABSENT, DATA_STRING, DATA_NULL, DATA_OTHER } data_kind;
+	char data[STATE_MAX + 2];	/* decoded; longer strings are cut */
+	size_t data_len;
+	char msg[MSG_MAX];		/* decoded UTF-8, cut at a character boundary */
+};
+
+enum outcome_kind {
+	OUT_STATE,	/* the API said the task's state */
+	OUT_NOT_FOUND,	/* the API does not know the task */
+	OUT_RETRY,	/* a transient failure: try again after delay */
+	OUT_ERROR,	/* this task failed: an ERROR row */
+	OUT_FATAL,	/* nothing will work (the key, the URL): stop */
+	OUT_INVALID,	/* the record is not a task ID: nothing was sent */
+	OUT_DEADLINE,	/* --deadline came: the last known state stands */
+};
+
+struct outcome {
+	enum outcome_kind kind;
+	char state[STATE_MAX + 1];	/* OUT_STATE */
+	double delay;			/* OUT_RETRY: the least pause */
+	char why[WHY_MAX];		/* what went wrong, safe to print */
+	const char *hint;		/* OUT_FATAL: what to check */
+	int has_code, has_msg;		/* what the reply said, for --json */
+	long code;
+	char msg[MSG_MAX];
+};
+
+/* What each API code means.  Any other non-zero code is an ERROR row. */
+enum code_class { C_STATE, C_NOT_FOUND, C_TRANSIENT, C_FATAL };
+
+#define SITE_HINT	"a key works on one site only: a runninghub.cn key fails on " \
+			"runninghub.ai and vice versa (see --site)"
+
+static const struct api_code {
+	long code;
+	const char *name;
+	enum code_class class;
+	const char *extra;		/* C_STATE: the state; C_FATAL: a hint */
+} api_codes[] = {
+	{ 412, "TOKEN_INVALID", C_FATAL, "the API path was rejected: check --base-url" },
+	{ 421, "TASK_QUEUE_MAXED", C_TRANSIENT, NULL },
+	{ 423, "TASK_NOT_FOUNED", C_NOT_FOUND, NULL },
+	{ 500, "UNKNOWN_ERROR", C_TRANSIENT, NULL },
+	{ 801, "APIKEY_UNSUPPORTED_FREE_USER", C_FATAL, NULL },
+	{ 802, "APIKEY_UNAUTHORIZED", C_FATAL, SITE_HINT },
+	{ 804, "APIKEY_TASK_IS_RUNNING", C_STATE, "RUNNING" },
+	{ 806, "APIKEY_USER_NOT_FOUND", C_FATAL, SITE_HINT },
+	{ 807, "APIKEY_TASK_NOT_FOUND", C_NOT_FOUND, NULL },
+	{ 811, "CORPAPIKEY_INVALID", C_FATAL, NULL },
+	{ 812, "CORPAPIKEY_INSUFFICIENT_FUNDS", C_FATAL, NULL },
+	{ 813, "APIKEY_TASK_IS_QUEUED", C_STATE, "QUEUED" },
+	{ 1002, "INVALID_API_KEY", C_FATAL, NULL },
+	{ 1003, "RATE_LIMIT_EXCEEDED", C_TRANSIENT, NULL },
+	{ 1004, "TASK_NOT_FOUND_OR_EXPIRED", C_NOT_FOUND, NULL },
+};
+
+/* What each HTTP status means before the body is read. */
+enum http_class { H_OK, H_REDIRECT, H_TRANSIENT, H_ERROR };
+
+static const struct {
+	long lo, hi;
+	enum http_class class;
+} http_classes[] = {
+	{ 200, 200, H_OK },
+	{ 300, 399, H_REDIRECT },
+	{ 408, 408, H_TRANSIENT },
+	{ 429, 429, H_TRANSIENT },
+	{ 500, 500, H_TRANSIENT },
+	{ 502, 504, H_TRANSIENT },
+};
+
+/* libcurl failures that say nothing about the task: worth another try. */
+static const CURLcode transient_curl_codes[] = {
+	CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING,
+	CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_PARTIAL_FILE, CURLE_HTTP2,
+	CURLE_HTTP2_STREAM,
+};
+
+/* Output: the counts behind the exit status, --summary and --progress. */
+static struct {
+	unsigned long rows, errors;
+	struct { char name[STATE_MAX + 1]; unsigned long n; } states[32];
+	int nstates;
+	unsigned long other;		/* rows of states beyond the table */
+} tally;
+
+static struct {
+	int on, shown;
+	double start, last;
+} prog;
+
+static int stdout_is_pipe;		/* worth watching for a reader that left */
+
+/*
+ * The scheduler.  Every task that waits for a request (its first, a retry,
+ * or the next poll under --wait) sits in one binary heap ordered by the time
+ * it is due, ties broken by input order, so that no wake-up scans the tasks.
+ */
+struct due {
+	double at;
+	unsigned long seq;
+};
+
+static struct {
+	struct due *v;
+	size_t n, cap;
+} heap;
+
+static double next_send;		/* earliest start of the next request (--rate) */
+static double deadline_at = INFINITY;
+static int fatal_stop, gave_up;
 static volatile sig_atomic_t got_signal;
 
+/*
+ * The time seam.  Every reading of the clock and every wait for sockets or
+ * stdin goes through these two pointers, so the tests can run the scheduler
+ * on a clock of their own that jumps over idle waits instead of sleeping.
+ */
+static double monotonic_now(void);
+static CURLMcode multi_poll(struct curl_waitfd *, unsigned, int);
+static double (*now)(void) = monotonic_now;
+static CURLMcode (*wait_events)(struct curl_waitfd *, unsigned, int) = multi_poll;
+
+/* Messages and memory */
+static void note(const char *, ...);
+static _Noreturn void die(const char *, ...);
+static _Noreturn void die_errno(const char *, ...);
+static void *xmalloc(size_t);
+static void *xrealloc(void *, size_t);
+static void *xcalloc(size_t, size_t);
+static char *xstrdup(const char *);
+static char *xasprintf(const char *, ...);
+static void wipe(void *, size_t);
+/* Input */
+static int input_fill(struct input *);
+static int input_next(struct input *, struct record *);
+static enum item parse_item(const char *, size_t, int, char[ID_MAX + 1], const char **,
+    size_t *);
+static int next_record(struct record *, const char **);
+/* Task */
+static struct task *task_at(unsigned long);
+static int add_tasks(void);
+/* Request */
+static size_t json_escape(char *, const char *, size_t);
+static size_t build_body(char *, const char *);
+static void start_request(struct job *, unsigned long, double);
+static void finish_request(struct job *, CURLcode);
+/* Classify and apply */
+static int parse_reply(const char *, size_t, struct reply *);
+static void classify(const struct attempt *, struct outcome *);
+static void apply(struct task *, const struct outcome *, double);
+/* Output */
+static void row_ready(struct task *);
+static int write_rows(void);
+static void put_summary(void);
+static void progress_draw(double);
 static void progress_erase(void);
+static void flush_output(void);
+/* Scheduler */
+static void schedule(unsigned long, double);
+static void rate_take_slot(double);
+static int run(void);
+static int exit_status(void);
+
+/* ---------------------------------------------------- messages, memory */
 
 /* Every message goes through here so that a live progress line is erased first. */
+static void
+vmessage(const char *fmt, va_list ap, int with_errno)
+{
+	int e = errno;
+
+	progress_erase();
+	fputs("rhq: ", stderr);
+	if (fmt != NULL)
+		vfprintf(stderr, fmt, ap);
+	if (with_errno)
+		fprintf(stderr, "%s%s", fmt != NULL ? ": " : "", strerror(e));
+	fputc('\n', stderr);
+}
+
 static void
 note(const char *fmt, ...)
 {
 	va_list ap;
 
-	progress_erase();
 	va_start(ap, fmt);
-	vwarnx(fmt, ap);
+	vmessage(fmt, ap, 0);
 	va_end(ap);
+}
+
+static _Noreturn void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap, 0);
+	va_end(ap);
+	exit(EXIT_FATAL);
+}
+
+/* Like die(), with the reason errno gives. */
+static _Noreturn void
+die_errno(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap, 1);
+	va_end(ap);
+	exit(EXIT_FATAL);
+}
+
+/* One policy for running out of memory: say so and stop. */
+static void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p == NULL)
+		die("out of memory");
+	return p;
+}
+
+static void *
+xrealloc(void *p, size_t n)
+{
+	if ((p = realloc(p, n)) == NULL)
+		die("out of memory");
+	return p;
+}
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (p == NULL)
+		die("out of memory");
+	return p;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	return strcpy(xmalloc(strlen(s) + 1), s);
+}
+
+static char *
+xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		die("out of memory");
+	s = xmalloc(n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* Clears a secret; the volatile access keeps the compiler from dropping it. */
+static void
+wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	while (n-- > 0)
+		*v++ = 0;
 }
 
 static double
@@ -105,47 +517,26 @@ monotonic_now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/*
- * The time seam.  Every reading of the clock and every wait for sockets or
- * stdin goes through these two pointers, so the tests can run the scheduler
- * on a clock of their own that jumps over idle waits instead of sleeping.
- */
-static CURLM *multi;
-
 static CURLMcode
 multi_poll(struct curl_waitfd *fds, unsigned nfds, int timeout_ms)
 {
 	return curl_multi_poll(multi, fds, nfds, timeout_ms, NULL);
 }
 
-static double (*now)(void) = monotonic_now;
-static CURLMcode (*wait_events)(struct curl_waitfd *, unsigned, int) = multi_poll;
-
+/* Makes text from the network safe to print on one line of a terminal. */
+static void
+sanitize(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
 /* ---------------------------------------------------------------- input */
 
 /*
- * Input arrives as records: lines (or NUL-terminated items with -0) read from
- * a file descriptor through a fixed buffer, or command-line arguments.  A
- * record longer than RECORD_MAX is reported by its first SHOW_MAX bytes and
+ * A record longer than RECORD_MAX is reported by its first SHOW_MAX bytes and
  * the rest is skipped, so memory stays bounded whatever the input.
  */
-struct input {
-	int fd;
-	char *buf;
-	size_t pos, len;	/* unread bytes are buf[pos..len) */
-	int eof;
-	int skipping;		/* dropping the tail of an over-long record */
-	unsigned long n;	/* records started so far */
-};
-
-#define INBUF_SIZE	(2 * RECORD_MAX)
-
-struct record {
-	const char *p;
-	size_t len;
-	unsigned long n;	/* line, item or argument number */
-	int too_long;
-};
 
 /* Reads once from the descriptor (bytes, EOF or an interruption); -1 on error. */
 static int
@@ -266,8 +657,6 @@ record_field(const char *p, size_t len, int n, char delim, const char **fp, size
 	return 1;
 }
 
-enum item { ITEM_SKIP, ITEM_ID, ITEM_INVALID, ITEM_NO_FIELD, ITEM_TOO_LONG };
-
 /*
  * Decides what a record asks for.  Blank records and comments are skipped; an
  * ID (taken from field opt.field with -f) is copied to id; anything else is
@@ -302,7 +691,184 @@ parse_item(const char *p, size_t len, int too_long, char id[ID_MAX + 1],
 	return ITEM_ID;
 }
 
-/* ------------------------------------------------------------- request */
+
+/*
+ * Takes the next record from the arguments or stdin, without ever blocking:
+ * 1 got one (what names its kind for messages), 0 stdin has no whole record
+ * yet, -1 there are no more records anywhere.  A record from stdin points into
+ * the reader's buffer and is good until the next call.
+ */
+static int
+next_record(struct record *rec, const char **what)
+{
+	memset(rec, 0, sizeof *rec);
+	while (!src.done) {
+		if (src.from_stdin) {
+			switch (input_next(&src.in, rec)) {
+			case 1:
+				*what = src.what;
+				return 1;
+			case 0:
+				if (!src.ready) {
+					src.starved = 1;
+					return 0;
+				}
+				src.ready = 0;
+				if (input_fill(&src.in) < 0)
+					die_errno("stdin");
+				continue;
+			}
+			src.from_stdin = 0;	/* stdin is done: back to the arguments */
+		}
+		if (src.argi >= src.argc) {
+			src.done = 1;
+		} else if (strcmp(src.argv[src.argi], "-") == 0) {
+			src.argi++;
+			src.from_stdin = 1;
+		} else {
+			rec->p = src.argv[src.argi];
+			rec->len = strlen(rec->p);
+			rec->n = ++src.argi;
+			cut_long_record(rec);
+			*what = "argument";
+			return 1;
+		}
+	}
+	return -1;
+}
+
+/* ----------------------------------------------------------------- task */
+
+static struct task *
+task_at(unsigned long seq)
+{
+	return &window.t[seq % window.cap];
+}
+
+/* Copies n bytes to a buffer of the task's own, grown as needed and kept for reuse. */
+static void
+copy_into(char **buf, size_t *cap, const char *p, size_t n)
+{
+	if (n + 1 > *cap) {
+		*buf = xrealloc(*buf, n + 1);
+		*cap = n + 1;
+	}
+	memcpy(*buf, p, n);
+	(*buf)[n] = '\0';
+}
+
+static void
+set_text(struct task *t, const char *p, size_t n)
+{
+	copy_into(&t->text, &t->text_cap, p, n);
+	t->text_len = n;
+}
+
+static void
+set_msg(struct task *t, const char *msg)
+{
+	copy_into(&t->msg, &t->msg_cap, msg, strlen(msg));
+}
+
+static void
+window_grow(void)
+{
+	unsigned long cap = window.cap * 2, s;
+	struct task *t = xcalloc(cap, sizeof *t);
+
+	/* The window grows only when full, so every slot moves. */
+	for (s = window.head; s < window.tail; s++)
+		t[s % cap] = *task_at(s);
+	free(window.t);
+	window.t = t;
+	window.cap = cap;
+}
+
+/* Is the window full?  Without --wait that is the reorder window: stop reading. */
+static int
+window_full(void)
+{
+	return !opt.wait && window.tail - window.head >= window.cap;
+}
+
+/* Makes room for one more task if it can: with --wait the window grows. */
+static int
+room_for_task(void)
+{
+	if (window.tail - window.head < window.cap)
+		return 1;
+	if (!opt.wait)
+		return 0;
+	window_grow();
+	return 1;
+}
+
+/* An invalid record becomes a row at once, with the reason on stderr. */
+static void
+reject_record(struct task *t, const struct record *rec, const char *what, enum item kind)
+{
+	struct outcome o = { .kind = OUT_INVALID };
+
+	if (kind == ITEM_NO_FIELD)
+		snprintf(o.why, sizeof o.why, "%s %lu: no field %d", what, rec->n, opt.field);
+	else
+		snprintf(o.why, sizeof o.why, "%s %lu: %s", what, rec->n,
+		    kind == ITEM_TOO_LONG ? "line too long" : "invalid task ID");
+	apply(t, &o, 0);
+}
+
+/* Turns one record into a task at the tail of the window; returns 0 for a skipped one. */
+static int
+add_task(const struct record *rec, const char *what)
+{
+	unsigned long seq = window.tail;
+	struct task *t = task_at(seq);
+	const char *shown;
+	size_t shownlen;
+	enum item kind;
+
+	kind = parse_item(rec->p, rec->len, rec->too_long, t->id, &shown, &shownlen);
+	if (kind == ITEM_SKIP)
+		return 0;
+	t->phase = T_DUE;
+	t->seq = seq;
+	t->own = OWN_UNKNOWN;
+	t->state[0] = '\0';
+	t->has_code = t->has_msg = 0;
+	t->attempts = t->polls = 0;
+	t->show_len = shownlen < SHOW_MAX ? shownlen : SHOW_MAX;
+	if (opt.append && !rec->too_long) {
+		set_text(t, rec->p, without_cr(rec->p, rec->len));
+		t->show_off = shown - rec->p;
+	} else if (kind != ITEM_ID) {
+		set_text(t, shown, t->show_len);
+		t->show_off = 0;
+	}
+	window.tail++;
+	window.live++;
+	if (kind == ITEM_ID) {
+		schedule(seq, 0);
+	} else {
+		t->id[0] = '\0';
+		reject_record(t, rec, what, kind);
+	}
+	return 1;
+}
+
+/* Reads records while there is room, without ever blocking; returns the tasks added. */
+static int
+add_tasks(void)
+{
+	struct record rec;
+	const char *what;
+	int added = 0;
+
+	while (!src.done && room_for_task() && next_record(&rec, &what) == 1)
+		added += add_task(&rec, what);
+	return added;
+}
+
+/* -------------------------------------------------------------- request */
 
 /*
  * Escapes a string for a JSON string literal.  Bytes that are not valid UTF-8
@@ -368,8 +934,6 @@ json_escape(char *dst, const char *src, size_t n)
  * The request body is `{"apiKey":"<key>","taskId":"<ID>"}`.  Everything up to
  * the ID is the same for every request, so it is built once.
  */
-static char *body_prefix;
-static size_t body_prefix_len;
 #define BODY_SUFFIX	"\"}"
 #define BODY_MAX_EXTRA	(ID_MAX + sizeof BODY_SUFFIX)
 
@@ -378,9 +942,7 @@ make_body_prefix(const char *key)
 {
 	size_t n = strlen(key);
 
-	body_prefix = malloc(sizeof "{\"apiKey\":\"\",\"taskId\":\"" + 6 * n);
-	if (body_prefix == NULL)
-		return -1;
+	body_prefix = xmalloc(sizeof "{\"apiKey\":\"\",\"taskId\":\"" + 6 * n);
 	body_prefix_len = strlen(strcpy(body_prefix, "{\"apiKey\":\""));
 	body_prefix_len += json_escape(body_prefix + body_prefix_len, key, n);
 	strcpy(body_prefix + body_prefix_len, "\",\"taskId\":\"");
@@ -401,16 +963,189 @@ build_body(char *dst, const char *id)
 	return len;
 }
 
-/* ---------------------------------------------------------------- reply */
 
-struct reply {
-	int has_code, has_msg;
-	long code;
-	enum { DATA_ABSENT, DATA_STRING, DATA_NULL, DATA_OTHER } data_kind;
-	char data[STATE_MAX + 2];	/* decoded; longer strings are cut */
-	size_t data_len;
-	char msg[MSG_MAX];		/* decoded UTF-8, cut at a character boundary */
-};
+static size_t
+write_reply(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct job *j = arg;
+	size_t n = size * nmemb, cap;
+
+	if (j->reply_len + n > REPLY_MAX) {
+		/* Read no further: the transfer fails with CURLE_WRITE_ERROR. */
+		j->too_big = 1;
+		return 0;
+	}
+	if (j->reply_len + n + 1 > j->reply_cap) {
+		cap = j->reply_cap * 2;
+		while (cap < j->reply_len + n + 1)
+			cap *= 2;
+		if (cap > REPLY_MAX + 1)
+			cap = REPLY_MAX + 1;
+		j->reply = xrealloc(j->reply, cap);
+		j->reply_cap = cap;
+	}
+	memcpy(j->reply + j->reply_len, data, n);
+	j->reply_len += n;
+	return n;
+}
+
+/* Only http and https, however libcurl was built; PROTOCOLS_STR came in 7.85. */
+static CURLcode
+allow_http_only(CURL *h)
+{
+#if LIBCURL_VERSION_NUM >= 0x075500
+	return curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+	return curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+}
+
+static int
+job_init(struct job *j)
+{
+	CURL *h;
+	int https = strncmp(status_url, "https:", 6) == 0;
+
+	if ((h = curl_easy_init()) == NULL)
+		return -1;
+	j->h = h;
+	j->reply_cap = 1024;
+	j->body = xmalloc(body_prefix_len + BODY_MAX_EXTRA);
+	j->reply = xmalloc(j->reply_cap);
+	if (curl_easy_setopt(h, CURLOPT_CURLU, status_curlu) ||
+	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers) ||
+	    curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->body) ||
+	    curl_easy_setopt(h, CURLOPT_USERAGENT, "rhq/" RHQ_VERSION) ||
+	    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") ||
+	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) ||
+	    allow_http_only(h) ||
+	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(opt.timeout * 1000)) ||
+	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)(opt.connect_timeout * 1000)) ||
+	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_reply) ||
+	    curl_easy_setopt(h, CURLOPT_WRITEDATA, j) ||
+	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, j->errbuf) ||
+	    curl_easy_setopt(h, CURLOPT_PRIVATE, j) ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) ||
+	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) ||
+	    (opt.cacert && curl_easy_setopt(h, CURLOPT_CAINFO, opt.cacert)) ||
+	    (https && opt.jobs > 1 && curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L)))
+		return -1;
+	return 0;
+}
+
+static void
+job_free(struct job *j)
+{
+	if (j->h != NULL) {
+		if (j->busy)
+			curl_multi_remove_handle(multi, j->h);
+		curl_easy_cleanup(j->h);
+	}
+	free(j->body);
+	free(j->reply);
+}
+
+static struct job *
+idle_job(void)
+{
+	int i;
+
+	for (i = 0; i < opt.jobs; i++)
+		if (!jobs[i].busy)
+			return &jobs[i];
+	return NULL;
+}
+
+static void
+start_request(struct job *j, unsigned long seq, double tn)
+{
+	struct task *t = task_at(seq);
+	size_t len;
+
+	j->seq = seq;
+	j->busy = 1;
+	in_flight++;
+	j->reply_len = 0;
+	j->too_big = 0;
+	j->errbuf[0] = '\0';
+	len = build_body(j->body, t->id);
+	if (len != j->body_len) {
+		/* IDs are mostly of one length: set the size only when it changes. */
+		j->body_len = len;
+		curl_easy_setopt(j->h, CURLOPT_POSTFIELDSIZE, (long)len);
+	}
+	t->phase = T_SENDING;
+	t->attempts++;
+	rate_take_slot(tn);
+	if (curl_multi_add_handle(multi, j->h) != CURLM_OK)
+		die("cannot start a transfer");
+}
+
+static void
+release_job(struct job *j)
+{
+	curl_multi_remove_handle(multi, j->h);
+	j->busy = 0;
+	in_flight--;
+}
+
+/* Seconds from a Retry-After header, capped; 0 when there is none. */
+static double
+retry_after(CURL *h)
+{
+	curl_off_t s = 0;
+
+	if (curl_easy_getinfo(h, CURLINFO_RETRY_AFTER, &s) != CURLE_OK || s < 0)
+		return 0;
+	return s > RETRY_AFTER_CAP ? RETRY_AFTER_CAP : (double)s;
+}
+
+/* Gathers what a finished transfer gave, for classify(). */
+static void
+read_attempt(struct job *j, CURLcode rc, struct attempt *a)
+{
+	a->rc = rc;
+	a->errtext = j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc);
+	a->http = 0;
+	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &a->http);
+	a->retry_after = retry_after(j->h);
+	a->body = j->reply;
+	a->len = j->reply_len;
+	a->too_big = j->too_big;
+}
+
+static void
+log_request(const struct task *t, const struct job *j, long http)
+{
+	long conns = 0;
+	curl_off_t usec = 0;
+
+	curl_easy_getinfo(j->h, CURLINFO_NUM_CONNECTS, &conns);
+	curl_easy_getinfo(j->h, CURLINFO_TOTAL_TIME_T, &usec);
+	note("%s: HTTP %03ld, %.3f s, %s connection", t->id, http, usec / 1e6,
+	    conns > 0 ? "new" : "reused");
+}
+
+/* A transfer is over: free its job, and apply what it means to its task. */
+static void
+finish_request(struct job *j, CURLcode rc)
+{
+	struct task *t = task_at(j->seq);
+	struct attempt a;
+	struct outcome o;
+
+	release_job(j);
+	read_attempt(j, rc, &a);
+	if (opt.verbose)
+		log_request(t, j, a.http);
+	classify(&a, &o);
+	apply(t, &o, now());
+}
+
+/* ------------------------------------------------------------- classify */
 
 static void
 put_utf8(char **d, unsigned long cp)
@@ -578,8 +1313,9 @@ parse_reply(const char *js, size_t len, struct reply *r)
 		/* Rare: a reply with many tokens.  Count them, then parse again. */
 		jsmn_init(&p);
 		n = jsmn_parse(&p, js, len, NULL, 0);
-		if (n <= 0 || (t = calloc(n, sizeof *t)) == NULL)
+		if (n <= 0)
 			return -1;
+		t = xcalloc(n, sizeof *t);
 		jsmn_init(&p);
 		n = jsmn_parse(&p, js, len, t, n);
 	}
@@ -644,63 +1380,299 @@ is_state_word(const char *s, size_t n)
 	return 1;
 }
 
-/* What a reply means for its task. */
-enum verdict { V_STATE, V_NOT_FOUND, V_ERROR, V_RETRY, V_FATAL };
+
+static enum http_class
+http_class_of(long http)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(http_classes); i++)
+		if (http >= http_classes[i].lo && http <= http_classes[i].hi)
+			return http_classes[i].class;
+	return H_ERROR;
+}
 
 static int
-code_in(long code, const long *set, size_t n)
+transient_curl(CURLcode rc)
 {
-	while (n-- > 0)
-		if (set[n] == code)
+	size_t i;
+
+	for (i = 0; i < NELEM(transient_curl_codes); i++)
+		if (transient_curl_codes[i] == rc)
 			return 1;
 	return 0;
 }
 
-#define NELEM(a)	(sizeof (a) / sizeof *(a))
-
-static const long not_found_codes[] = { 807, 423, 1004 };
-static const long fatal_codes[] = { 412, 801, 802, 806, 811, 812, 1002 };
-static const long transient_codes[] = { 421, 500, 1003 };
-
-/*
- * Turns a parsed reply into a verdict.  For V_STATE the state word is copied
- * to state; otherwise why says what went wrong.
- */
-static enum verdict
-judge_reply(const struct reply *r, char state[STATE_MAX + 1], const char **why)
+static const struct api_code *
+find_api_code(long code)
 {
-	*why = NULL;
-	if (r->code == 0) {
-		if (r->data_kind == DATA_STRING && is_state_word(r->data, r->data_len)) {
-			memcpy(state, r->data, r->data_len + 1);
-			return V_STATE;
-		}
-		*why = r->data_kind == DATA_NULL ? "reply has no state (data is null)" :
-		    r->data_kind == DATA_ABSENT ? "reply has no data" :
-		    "reply has an unexpected state";
-		return V_ERROR;
-	}
-	if (r->code == 804 || r->code == 813) {
-		/* The outputs endpoint's way of saying "not finished yet". */
-		strcpy(state, r->code == 804 ? "RUNNING" : "QUEUED");
-		return V_STATE;
-	}
-	if (code_in(r->code, not_found_codes, NELEM(not_found_codes)))
-		return V_NOT_FOUND;
-	if (code_in(r->code, fatal_codes, NELEM(fatal_codes)))
-		return V_FATAL;
-	if (code_in(r->code, transient_codes, NELEM(transient_codes)))
-		return V_RETRY;
-	return V_ERROR;
+	size_t i;
+
+	for (i = 0; i < NELEM(api_codes); i++)
+		if (api_codes[i].code == code)
+			return &api_codes[i];
+	return NULL;
 }
 
-/* Makes text from the network safe to print on one line of a terminal. */
+/* Sets the outcome's kind and its reason, made safe to print. */
 static void
-sanitize(char *s)
+set_outcome(struct outcome *o, enum outcome_kind kind, const char *fmt, ...)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			*s = '?';
+	va_list ap;
+
+	o->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(o->why, sizeof o->why, fmt, ap);
+	va_end(ap);
+	sanitize(o->why);
+}
+
+/*
+ * The one place that words an API error: "API error 807 (APIKEY_TASK_NOT_FOUND)",
+ * with the API's message, or the code's name when the API gave none.
+ */
+static void
+api_error(struct outcome *o, enum outcome_kind kind, const struct reply *r,
+    const struct api_code *c)
+{
+	set_outcome(o, kind, "API error %ld (%s)", r->code, r->msg[0] ? r->msg :
+	    c != NULL ? c->name : "no message");
+}
+
+/* What a parsed reply means: a state, or the meaning of its code in the table. */
+static void
+classify_reply(const struct reply *r, struct outcome *o)
+{
+	const struct api_code *c;
+
+	if (r->code == 0) {
+		if (r->data_kind == DATA_STRING && is_state_word(r->data, r->data_len)) {
+			o->kind = OUT_STATE;
+			memcpy(o->state, r->data, r->data_len + 1);
+		} else {
+			set_outcome(o, OUT_ERROR, "%s", r->data_kind == DATA_NULL ?
+			    "reply has no state (data is null)" :
+			    r->data_kind == DATA_ABSENT ? "reply has no data" :
+			    "reply has an unexpected state");
+		}
+		return;
+	}
+	if ((c = find_api_code(r->code)) == NULL) {
+		api_error(o, OUT_ERROR, r, NULL);
+		return;
+	}
+	switch (c->class) {
+	case C_STATE:
+		/* The outputs endpoint's way of saying "not finished yet". */
+		o->kind = OUT_STATE;
+		snprintf(o->state, sizeof o->state, "%s", c->extra);
+		break;
+	case C_NOT_FOUND:
+		o->kind = OUT_NOT_FOUND;
+		break;
+	case C_TRANSIENT:
+		api_error(o, OUT_RETRY, r, c);
+		break;
+	case C_FATAL:
+		api_error(o, OUT_FATAL, r, c);
+		o->hint = c->extra;
+		break;
+	}
+}
+
+/*
+ * Turns a finished attempt into an outcome.  It touches no task, no global
+ * and no clock, so the tests call it with a table of replies.
+ */
+static void
+classify(const struct attempt *a, struct outcome *o)
+{
+	struct reply r;
+
+	memset(o, 0, sizeof *o);
+	if (a->too_big) {
+		set_outcome(o, OUT_ERROR, "reply larger than %zu KiB", REPLY_MAX / 1024);
+		return;
+	}
+	if (a->rc != CURLE_OK) {
+		set_outcome(o, transient_curl(a->rc) ? OUT_RETRY : OUT_ERROR, "%s",
+		    a->errtext);
+		return;
+	}
+	switch (http_class_of(a->http)) {
+	case H_REDIRECT:
+		set_outcome(o, OUT_ERROR, "redirect (HTTP %ld) not followed", a->http);
+		return;
+	case H_TRANSIENT:
+		set_outcome(o, OUT_RETRY, "HTTP %ld", a->http);
+		o->delay = a->retry_after;
+		return;
+	case H_ERROR:
+		set_outcome(o, OUT_ERROR, "HTTP %ld", a->http);
+		return;
+	case H_OK:
+		break;
+	}
+	if (a->len == 0) {
+		set_outcome(o, OUT_RETRY, "empty reply");
+		return;
+	}
+	if (parse_reply(a->body, a->len, &r) < 0) {
+		set_outcome(o, OUT_ERROR, "unparseable reply");
+		return;
+	}
+	o->has_code = 1;
+	o->code = r.code;
+	o->has_msg = r.has_msg;
+	memcpy(o->msg, r.msg, sizeof o->msg);
+	classify_reply(&r, o);
+}
+
+/* ---------------------------------------------------------------- apply */
+
+/* The pause before retry number n (1-based): doubling, capped, jittered. */
+static double
+backoff(int n)
+{
+	double d = opt.retry_delay * pow(2, n - 1);
+
+	if (d > BACKOFF_CAP)
+		d = BACKOFF_CAP;
+	return d * (0.5 + 0.5 * (random() / (double)RAND_MAX));
+}
+
+/* Polling states after which --wait goes on asking. */
+static int
+unfinished(const char *state)
+{
+	return strcmp(state, "QUEUED") == 0 || strcmp(state, "RUNNING") == 0 ||
+	    strcmp(state, "CREATE") == 0;
+}
+
+/* The pause between polls of one task: --interval, growing 10% a poll after ten. */
+static double
+poll_interval(int polls)
+{
+	double d = opt.interval;
+
+	if (polls > 10)
+		d *= pow(1.1, polls - 10);
+	return d > 4 * opt.interval ? 4 * opt.interval : d;
+}
+
+static const char *
+state_name(const struct task *t)
+{
+	return t->own != OWN_NONE ? own_states[t->own].name : t->state;
+}
+
+static void
+count_state(const char *state)
+{
+	int i;
+
+	for (i = 0; i < tally.nstates; i++)
+		if (strcmp(tally.states[i].name, state) == 0)
+			break;
+	if (i == tally.nstates) {
+		if (i == (int)NELEM(tally.states)) {
+			tally.other++;
+			return;
+		}
+		snprintf(tally.states[i].name, sizeof tally.states[i].name, "%s", state);
+		tally.nstates++;
+	}
+	tally.states[i].n++;
+}
+
+/* The task's row is settled: count it, and hand it to the output. */
+static void
+finish(struct task *t)
+{
+	tally.rows++;
+	if (own_states[t->own].is_error)
+		tally.errors++;
+	count_state(state_name(t));
+	row_ready(t);
+}
+
+/* A state or NOT_FOUND came: the row is settled, or (--wait) polled again. */
+static void
+settle(struct task *t, enum own own, const char *state, double tn)
+{
+	t->own = own;
+	snprintf(t->state, sizeof t->state, "%s", state);
+	t->attempts = 0;
+	if (opt.wait && own == OWN_NONE && unfinished(state)) {
+		t->polls++;
+		schedule(t->seq, tn + poll_interval(t->polls));
+		return;
+	}
+	finish(t);
+}
+
+static void
+fail(struct task *t, const char *why)
+{
+	note("%s: %s", t->id, why);
+	t->own = OWN_ERROR;
+	t->attempts = 0;
+	finish(t);
+}
+
+/*
+ * Applies an outcome to its task.  This is the only code that changes a
+ * task's state, phase, attempts or due time, and the tallies.
+ */
+static void
+apply(struct task *t, const struct outcome *o, double tn)
+{
+	double d;
+
+	if (o->kind != OUT_DEADLINE && o->kind != OUT_INVALID) {
+		t->has_code = o->has_code;
+		t->code = o->code;
+		t->has_msg = opt.json && o->has_msg;
+		if (t->has_msg)
+			set_msg(t, o->msg);
+	}
+	switch (o->kind) {
+	case OUT_STATE:
+		settle(t, OWN_NONE, o->state, tn);
+		break;
+	case OUT_NOT_FOUND:
+		settle(t, OWN_NOT_FOUND, "", tn);
+		break;
+	case OUT_RETRY:
+		if (t->attempts > opt.retries) {
+			fail(t, o->why);
+			break;
+		}
+		d = backoff(t->attempts);
+		if (o->delay > d)
+			d = o->delay;
+		if (opt.verbose)
+			note("%s: %s, retrying in %.1f s", t->id, o->why, d);
+		schedule(t->seq, tn + d);
+		break;
+	case OUT_ERROR:
+		fail(t, o->why);
+		break;
+	case OUT_FATAL:
+		note("%s for task %s", o->why, t->id);
+		if (o->hint != NULL)
+			note("%s", o->hint);
+		fatal_stop = 1;
+		break;
+	case OUT_INVALID:
+		note("%s", o->why);
+		t->own = OWN_INVALID;
+		finish(t);
+		break;
+	case OUT_DEADLINE:
+		finish(t);	/* with the state it has: the last known, or UNKNOWN */
+		break;
+	}
 }
 
 /* --------------------------------------------------------------- output */
@@ -729,42 +1701,23 @@ tsv_escape(char *dst, const char *src, size_t n)
 	return d - dst;
 }
 
-/* A task: one input record that needs a row. */
-struct task {
-	enum { T_DUE, T_SENDING, T_DONE, T_GONE } phase;
-	char id[ID_MAX + 1];		/* empty for an invalid record */
-	char state[STATE_MAX + 1];	/* the row's state, or the last one known */
-	char *text;			/* the record (-a), or the bad text shown */
-	size_t text_len, text_cap;
-	size_t show_off, show_len;	/* an INVALID row shows text[show_off..] */
-	int has_code, has_msg;
-	long code;
-	char *msg;			/* the API's msg, kept for --json */
-	size_t msg_cap;
-	int attempts;			/* tries of the current poll */
-	int polls;			/* answered polls, with --wait */
-	double due;			/* earliest time for the next request */
-};
-
-static struct {
-	unsigned long rows, errors;
-	int status;
-	struct { char name[STATE_MAX + 1]; unsigned long n; } states[32];
-	int nstates;
-	unsigned long other;		/* rows of states beyond the table */
-} tally;
-
-static void
+/*
+ * A failed write to stdout ends rhq at once with _exit(): exit() would flush
+ * stdout again and fail again, and there is nothing left worth cleaning up.
+ */
+static _Noreturn void
 output_failed(void)
 {
+	int e = errno;
+
 	/* A reader that went away is not worth a message: end as filters do. */
-	if (errno == EPIPE) {
+	if (e == EPIPE) {
 		raise(SIGPIPE);
 		/* Still here: SIGPIPE is ignored.  cppcheck-suppress unreachableCode */
 		_exit(EXIT_FATAL);
 	}
 	progress_erase();
-	warn("stdout");
+	fprintf(stderr, "rhq: stdout: %s\n", strerror(e));
 	_exit(EXIT_FATAL);
 }
 
@@ -773,32 +1726,6 @@ flush_output(void)
 {
 	if (fflush(stdout) == EOF)
 		output_failed();
-}
-
-static void
-count_state(const char *state)
-{
-	int i;
-
-	tally.rows++;
-	if (strcmp(state, "ERROR") == 0 || strcmp(state, "NOT_FOUND") == 0 ||
-	    strcmp(state, "INVALID") == 0) {
-		tally.errors++;
-		if (tally.status == EXIT_OK)
-			tally.status = EXIT_ROWS;
-	}
-	for (i = 0; i < tally.nstates; i++)
-		if (strcmp(tally.states[i].name, state) == 0)
-			break;
-	if (i == tally.nstates) {
-		if (i == (int)NELEM(tally.states)) {
-			tally.other++;
-			return;
-		}
-		strcpy(tally.states[i].name, state);
-		tally.nstates++;
-	}
-	tally.states[i].n++;
 }
 
 /* Writes a record for -a: as read, but with NUL and newline escaped so a row stays one line. */
@@ -823,51 +1750,113 @@ put_json_string(const char *key, const char *s, size_t n)
 {
 	char buf[6 * SHOW_MAX + 1], *big = NULL, *b;
 
-	if (n <= SHOW_MAX)
-		b = buf;
-	else if ((b = big = malloc(6 * n + 1)) == NULL)
-		err(EXIT_FATAL, NULL);
+	b = n <= SHOW_MAX ? buf : (big = xmalloc(6 * n + 1));
 	json_escape(b, s, n);
 	printf("\"%s\":\"%s\"", key, b);
 	free(big);
 }
 
 static void
-put_row(struct task *t)
+put_json_row(const struct task *t, const char *bad)
+{
+	putchar('{');
+	if (bad != NULL)
+		put_json_string("id", bad, t->show_len);
+	else
+		printf("\"id\":\"%s\"", t->id);
+	printf(",\"state\":\"%s\"", state_name(t));
+	if (t->has_code)
+		printf(",\"code\":%ld", t->code);
+	if (t->has_msg) {
+		putchar(',');
+		put_json_string("msg", t->msg, strlen(t->msg));
+	}
+	if (opt.append) {
+		putchar(',');
+		put_json_string("record", t->text, t->text_len);
+	}
+	fputs("}\n", stdout);
+}
+
+static void
+put_row(const struct task *t)
 {
 	char shown[2 * SHOW_MAX + 1];
 	const char *bad = t->id[0] == '\0' ? t->text + t->show_off : NULL;
 
-	count_state(t->state);
 	if (opt.json) {
-		putchar('{');
-		if (bad != NULL)
-			put_json_string("id", bad, t->show_len);
-		else
-			printf("\"id\":\"%s\"", t->id);
-		printf(",\"state\":\"%s\"", t->state);
-		if (t->has_code)
-			printf(",\"code\":%ld", t->code);
-		if (t->has_msg) {
-			putchar(',');
-			put_json_string("msg", t->msg, strlen(t->msg));
-		}
-		if (opt.append) {
-			putchar(',');
-			put_json_string("record", t->text, t->text_len);
-		}
-		fputs("}\n", stdout);
+		put_json_row(t, bad);
 	} else if (opt.append) {
 		put_record(t->text, t->text_len);
-		printf("\t%s\n", t->state);
+		printf("\t%s\n", state_name(t));
 	} else if (bad == NULL) {
-		printf("%s\t%s\n", t->id, t->state);
+		printf("%s\t%s\n", t->id, state_name(t));
 	} else {
 		tsv_escape(shown, bad, t->show_len);
-		printf("%s\t%s\n", shown, t->state);
+		printf("%s\t%s\n", shown, state_name(t));
 	}
 	if (ferror(stdout))
 		output_failed();
+}
+
+static void
+retire(struct task *t)
+{
+	put_row(t);
+	t->phase = T_GONE;
+	window.live--;
+}
+
+/*
+ * A task's row is known.  Under --wait rows go out as tasks finish, so it is
+ * written now; otherwise it waits until every earlier row is out.
+ */
+static void
+row_ready(struct task *t)
+{
+	if (opt.wait)
+		retire(t);
+	else
+		t->phase = T_DONE;
+}
+
+/* Writes the rows at the head of the window that are ready; returns how many. */
+static int
+write_rows(void)
+{
+	struct task *t;
+	int n = 0;
+
+	for (; window.head < window.tail; window.head++) {
+		t = task_at(window.head);
+		if (t->phase == T_DONE) {
+			retire(t);
+			n++;
+		} else if (t->phase != T_GONE) {
+			break;
+		}
+	}
+	return n;
+}
+
+/*
+ * Is the reader of our stdout gone?  Then there is no point in going on, even
+ * while no row is ready to write: without this, `rhq | head -1` would keep
+ * polling a slow API long after head left.  Asked at most ten times a second.
+ */
+static void
+check_reader(double tn)
+{
+	static double last;
+	struct pollfd p = { STDOUT_FILENO, 0, 0 };
+
+	if (!stdout_is_pipe || tn - last < 0.1)
+		return;
+	last = tn;
+	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))) {
+		errno = EPIPE;
+		output_failed();
+	}
 }
 
 static void
@@ -902,11 +1891,6 @@ put_summary(void)
  * The progress line: redrawn in place at most ten times a second, once the
  * run has lasted a second, and erased before any other message and at the end.
  */
-static struct {
-	int on, shown;
-	double start, last;
-} prog;
-
 static void
 progress_draw(double t)
 {
@@ -932,615 +1916,144 @@ progress_erase(void)
 	}
 }
 
-/* ----------------------------------------------------------- transfers */
+/* ------------------------------------------------------------ scheduler */
+
+static int
+due_before(const struct due *a, const struct due *b)
+{
+	return a->at < b->at || (a->at == b->at && a->seq < b->seq);
+}
+
+static void
+heap_swap(size_t i, size_t k)
+{
+	struct due tmp = heap.v[i];
+
+	heap.v[i] = heap.v[k];
+	heap.v[k] = tmp;
+}
+
+/* Queues task seq for a request at time at (0: as soon as possible). */
+static void
+schedule(unsigned long seq, double at)
+{
+	size_t i, up;
+
+	task_at(seq)->phase = T_DUE;
+	if (heap.n == heap.cap) {
+		heap.cap = heap.cap ? 2 * heap.cap : 64;
+		heap.v = xrealloc(heap.v, heap.cap * sizeof *heap.v);
+	}
+	i = heap.n++;
+	heap.v[i].at = at;
+	heap.v[i].seq = seq;
+	for (; i > 0 && due_before(&heap.v[i], &heap.v[up = (i - 1) / 2]); i = up)
+		heap_swap(i, up);
+}
+
+/* Takes the task that is due first out of the heap. */
+static unsigned long
+unschedule(void)
+{
+	unsigned long seq = heap.v[0].seq;
+	size_t i = 0, c;
+
+	heap.v[0] = heap.v[--heap.n];
+	for (; (c = 2 * i + 1) < heap.n; i = c) {
+		if (c + 1 < heap.n && due_before(&heap.v[c + 1], &heap.v[c]))
+			c++;
+		if (!due_before(&heap.v[c], &heap.v[i]))
+			break;
+		heap_swap(i, c);
+	}
+	return seq;
+}
 
 /*
- * A job is one easy handle, created once and reused for every request it
- * makes; its options are set once, and only the body changes.
+ * Under --rate requests start on a schedule of slots 1/R apart, so waking a
+ * little late does not lower the rate; at most one missed slot is made up.
  */
-struct job {
-	CURL *h;
-	unsigned long seq;		/* the task it serves */
-	int busy;
-	char *body;
-	size_t body_len;
-	char *reply;
-	size_t reply_len, reply_cap;
-	int too_big;
-	char errbuf[CURL_ERROR_SIZE];
-};
-
-static struct job jobs[JOBS_MAX];
-static struct curl_slist *headers;
-static char *status_url;
-static CURLU *status_curlu;
-
-/*
- * Tasks live in a ring indexed by sequence number.  Without --wait the ring
- * holds at most opt.jobs tasks: finished rows wait there only until every
- * earlier row is out, so memory is bounded by -j, not by the input.  With
- * --wait it grows to hold every unfinished task.
- */
-static struct {
-	struct task *t;
-	unsigned long cap, head, tail;	/* live tasks are [head, tail) */
-	unsigned long live;		/* tasks not yet written */
-	unsigned long done;		/* tasks whose row is ready */
-} ring;
-
 static void
-mark_done(struct task *t)
+rate_take_slot(double tn)
 {
-	t->phase = T_DONE;
-	ring.done++;
-}
-
-static struct task *
-task_at(unsigned long seq)
-{
-	return &ring.t[seq % ring.cap];
-}
-
-/* Copies n bytes to a buffer of the task's own, grown as needed and kept for reuse. */
-static void
-copy_into(char **buf, size_t *cap, const char *p, size_t n)
-{
-	char *b;
-
-	if (n + 1 > *cap) {
-		if ((b = realloc(*buf, n + 1)) == NULL)
-			err(EXIT_FATAL, NULL);
-		*buf = b;
-		*cap = n + 1;
-	}
-	memcpy(*buf, p, n);
-	(*buf)[n] = '\0';
-}
-
-static void
-set_text(struct task *t, const char *p, size_t n)
-{
-	copy_into(&t->text, &t->text_cap, p, n);
-	t->text_len = n;
-}
-
-static void
-set_msg(struct task *t, const char *msg)
-{
-	copy_into(&t->msg, &t->msg_cap, msg, strlen(msg));
-}
-
-static int
-ring_grow(void)
-{
-	unsigned long cap = ring.cap * 2, s;
-	struct task *t = calloc(cap, sizeof *t);
-
-	if (t == NULL)
-		return -1;
-	/* The ring grows only when full, so every slot moves. */
-	for (s = ring.head; s < ring.tail; s++)
-		t[s % cap] = *task_at(s);
-	free(ring.t);
-	ring.t = t;
-	ring.cap = cap;
-	return 0;
-}
-
-static size_t
-write_reply(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct job *j = arg;
-	size_t n = size * nmemb, cap;
-	char *p;
-
-	if (j->reply_len + n > REPLY_MAX) {
-		/* Read no further: the transfer fails with CURLE_WRITE_ERROR. */
-		j->too_big = 1;
-		return 0;
-	}
-	if (j->reply_len + n + 1 > j->reply_cap) {
-		cap = j->reply_cap * 2;
-		while (cap < j->reply_len + n + 1)
-			cap *= 2;
-		if (cap > REPLY_MAX + 1)
-			cap = REPLY_MAX + 1;
-		if ((p = realloc(j->reply, cap)) == NULL)
-			return 0;
-		j->reply = p;
-		j->reply_cap = cap;
-	}
-	memcpy(j->reply + j->reply_len, data, n);
-	j->reply_len += n;
-	return n;
-}
-
-static int
-job_init(struct job *j)
-{
-	CURL *h;
-	int https = strncmp(status_url, "https:", 6) == 0;
-
-	if ((h = curl_easy_init()) == NULL)
-		return -1;
-	j->h = h;
-	j->reply_cap = 1024;
-	j->body = malloc(body_prefix_len + BODY_MAX_EXTRA);
-	j->reply = malloc(j->reply_cap);
-	if (j->body == NULL || j->reply == NULL)
-		return -1;
-	if (curl_easy_setopt(h, CURLOPT_CURLU, status_curlu) ||
-	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers) ||
-	    curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->body) ||
-	    curl_easy_setopt(h, CURLOPT_USERAGENT, "rhq/" RHQ_VERSION) ||
-	    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "") ||
-	    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L) ||
-	    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https") ||
-	    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L) ||
-	    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L) ||
-	    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(opt.timeout * 1000)) ||
-	    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)(opt.connect_timeout * 1000)) ||
-	    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_reply) ||
-	    curl_easy_setopt(h, CURLOPT_WRITEDATA, j) ||
-	    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, j->errbuf) ||
-	    curl_easy_setopt(h, CURLOPT_PRIVATE, j) ||
-	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) ||
-	    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) ||
-	    (opt.cacert && curl_easy_setopt(h, CURLOPT_CAINFO, opt.cacert)) ||
-	    (https && opt.jobs > 1 && curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L)))
-		return -1;
-	return 0;
-}
-
-static void
-job_free(struct job *j)
-{
-	if (j->h != NULL) {
-		if (j->busy)
-			curl_multi_remove_handle(multi, j->h);
-		curl_easy_cleanup(j->h);
-	}
-	free(j->body);
-	free(j->reply);
-}
-
-static double next_send;	/* earliest start of the next request under --rate */
-static int in_flight;		/* jobs with a request under way */
-
-static void
-start_request(struct job *j, unsigned long seq, double tn)
-{
-	struct task *t = task_at(seq);
-	size_t len;
-
-	j->seq = seq;
-	j->busy = 1;
-	in_flight++;
-	j->reply_len = 0;
-	j->too_big = 0;
-	j->errbuf[0] = '\0';
-	len = build_body(j->body, t->id);
-	if (len != j->body_len) {
-		/* IDs are mostly of one length: set the size only when it changes. */
-		j->body_len = len;
-		curl_easy_setopt(j->h, CURLOPT_POSTFIELDSIZE, (long)len);
-	}
-	t->phase = T_SENDING;
-	t->attempts++;
-	/*
-	 * Requests start on a schedule of slots 1/R apart, so waking a little
-	 * late does not lower the rate; at most one missed slot is made up.
-	 */
-	if (opt.rate > 0) {
-		if (next_send == 0)
-			next_send = tn;
-		else if (next_send < tn - 1 / opt.rate)
-			next_send = tn - 1 / opt.rate;
-		next_send += 1 / opt.rate;
-	}
-	if (curl_multi_add_handle(multi, j->h) != CURLM_OK)
-		errx(EXIT_FATAL, "cannot start a transfer");
-}
-
-/* The pause before retry number n (1-based): doubling, capped, jittered. */
-static double
-backoff(int n)
-{
-	double d = opt.retry_delay * pow(2, n - 1);
-
-	if (d > BACKOFF_CAP)
-		d = BACKOFF_CAP;
-	return d * (0.5 + 0.5 * (random() / (double)RAND_MAX));
-}
-
-/* Seconds from a Retry-After header in seconds, capped; 0 when absent or a date. */
-static double
-retry_after(CURL *h)
-{
-	struct curl_header *hd;
-	char *end;
-	double s;
-
-	if (curl_easy_header(h, "Retry-After", 0, CURLH_HEADER, -1, &hd) != CURLHE_OK)
-		return 0;
-	s = strtod(hd->value, &end);
-	if (end == hd->value || *end != '\0' || !(s >= 0))
-		return 0;
-	return s > RETRY_AFTER_CAP ? RETRY_AFTER_CAP : s;
-}
-
-static int
-transient_http(long http)
-{
-	return http == 408 || http == 429 || http == 500 || http == 502 ||
-	    http == 503 || http == 504;
-}
-
-static int
-transient_curl(CURLcode rc)
-{
-	switch (rc) {
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_GOT_NOTHING:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* Polling states after which --wait goes on asking. */
-static int
-unfinished(const char *state)
-{
-	return strcmp(state, "QUEUED") == 0 || strcmp(state, "RUNNING") == 0 ||
-	    strcmp(state, "CREATE") == 0;
-}
-
-/* The pause between polls of one task: --interval, growing 10% a poll after ten. */
-static double
-poll_interval(int polls)
-{
-	double d = opt.interval;
-
-	if (polls > 10)
-		d *= pow(1.1, polls - 10);
-	return d > 4 * opt.interval ? 4 * opt.interval : d;
-}
-
-static int fatal_stop;
-
-/* Records the outcome of a task: its row is due, or (--wait) it is polled again. */
-static void
-settle(struct task *t, const char *state)
-{
-	snprintf(t->state, sizeof t->state, "%s", state);
-	t->attempts = 0;
-	if (opt.wait && unfinished(state)) {
-		t->polls++;
-		t->due = now() + poll_interval(t->polls);
-		t->phase = T_DUE;
+	if (opt.rate <= 0)
 		return;
-	}
-	mark_done(t);
+	if (next_send == 0)
+		next_send = tn;
+	else if (next_send < tn - 1 / opt.rate)
+		next_send = tn - 1 / opt.rate;
+	next_send += 1 / opt.rate;
 }
 
-static void
-fail_task(struct task *t, const char *fmt, ...)
-{
-	char why[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sizeof why, fmt, ap);
-	va_end(ap);
-	sanitize(why);
-	note("%s: %s", t->id, why);
-	settle(t, "ERROR");
-}
-
-/* Either schedules another attempt or, when none are left, makes the row ERROR. */
-static void
-retry_or_fail(struct task *t, double wait_at_least, const char *why)
-{
-	double d;
-
-	if (t->attempts <= opt.retries) {
-		d = backoff(t->attempts);
-		if (wait_at_least > d)
-			d = wait_at_least;
-		if (opt.verbose)
-			note("%s: %s, retrying in %.1f s", t->id, why, d);
-		t->due = now() + d;
-		t->phase = T_DUE;
-		return;
-	}
-	fail_task(t, "%s", why);
-}
-
-static void
-fatal_reply(const struct task *t, const struct reply *r)
-{
-	char msg[MSG_MAX];
-
-	snprintf(msg, sizeof msg, "%s", r->msg);
-	sanitize(msg);
-	note("API error %ld (%s) for task %s", r->code, msg[0] ? msg : "no message",
-	    t->id);
-	if (r->code == 802 || r->code == 806)
-		note("a key works on one site only: a runninghub.cn key fails on "
-		    "runninghub.ai and vice versa (see --site)");
-	else if (r->code == 412)
-		note("the API path was rejected: check --base-url");
-	fatal_stop = 1;
-}
-
-/* Reads the outcome of a finished transfer into its task. */
-static void
-finish_request(struct job *j, CURLcode rc)
-{
-	struct task *t = task_at(j->seq);
-	struct reply r;
-	char state[STATE_MAX + 1], why[MSG_MAX + 64];
-	const char *what;
-	long http = 0, conns = 0;
-	curl_off_t usec = 0;
-
-	curl_multi_remove_handle(multi, j->h);
-	j->busy = 0;
-	in_flight--;
-	curl_easy_getinfo(j->h, CURLINFO_RESPONSE_CODE, &http);
-	if (opt.verbose) {
-		curl_easy_getinfo(j->h, CURLINFO_NUM_CONNECTS, &conns);
-		curl_easy_getinfo(j->h, CURLINFO_TOTAL_TIME_T, &usec);
-		note("%s: HTTP %03ld, %.3f s, %s connection", t->id, http, usec / 1e6,
-		    conns > 0 ? "new" : "reused");
-	}
-	t->has_code = t->has_msg = 0;
-	if (j->too_big) {
-		fail_task(t, "reply larger than %zu KiB", REPLY_MAX / 1024);
-	} else if (rc != CURLE_OK) {
-		what = j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc);
-		if (transient_curl(rc))
-			retry_or_fail(t, 0, what);
-		else
-			fail_task(t, "%s", what);
-	} else if (http >= 300 && http < 400) {
-		fail_task(t, "redirect (HTTP %ld) not followed", http);
-	} else if (transient_http(http)) {
-		snprintf(why, sizeof why, "HTTP %ld", http);
-		retry_or_fail(t, retry_after(j->h), why);
-	} else if (http != 200) {
-		fail_task(t, "HTTP %ld", http);
-	} else if (j->reply_len == 0) {
-		retry_or_fail(t, 0, "empty reply");
-	} else if (parse_reply(j->reply, j->reply_len, &r) < 0) {
-		fail_task(t, "unparseable reply");
-	} else {
-		t->has_code = 1;
-		t->code = r.code;
-		t->has_msg = opt.json && r.has_msg;
-		if (t->has_msg)
-			set_msg(t, r.msg);
-		switch (judge_reply(&r, state, &what)) {
-		case V_STATE:
-			settle(t, state);
-			break;
-		case V_NOT_FOUND:
-			settle(t, "NOT_FOUND");
-			break;
-		case V_FATAL:
-			fatal_reply(t, &r);
-			break;
-		case V_RETRY:
-			sanitize(r.msg);
-			snprintf(why, sizeof why, "API error %ld (%s)", r.code,
-			    r.has_msg ? r.msg : "no message");
-			retry_or_fail(t, 0, why);
-			break;
-		case V_ERROR:
-			if (what != NULL)
-				fail_task(t, "%s", what);
-			else
-				fail_task(t, "API error %ld (%s)", r.code,
-				    r.has_msg ? r.msg : "no message");
-			break;
-		}
-	}
-}
-
-/* The input side of the loop: where records come from next. */
-static struct {
-	char **argv;
-	int argc, argi;
-	int from_stdin;		/* reading stdin now */
-	int done;		/* no more records anywhere */
-	int ready;		/* stdin has bytes (or EOF) to read */
-	int starved;		/* the buffer holds no whole record: wait for stdin */
-	const char *what;	/* "line", "item" or "argument" */
-	struct input in;
-} src;
-
-/* Is the ring full?  Without --wait that is the reorder window: stop reading. */
-static int
-ring_full(void)
-{
-	return !opt.wait && ring.tail - ring.head >= ring.cap;
-}
-
-/* Makes room for one more task if it can: with --wait the ring grows. */
-static int
-room_for_task(void)
-{
-	if (ring.tail - ring.head < ring.cap)
-		return 1;
-	return opt.wait && ring_grow() == 0;
-}
-
-/* Turns one record into a task at the tail of the ring; returns 0 for a skipped one. */
-static int
-add_task(const struct record *rec, const char *what)
-{
-	struct task *t = task_at(ring.tail);
-	const char *shown;
-	size_t shownlen;
-	enum item kind;
-
-	kind = parse_item(rec->p, rec->len, rec->too_long, t->id, &shown, &shownlen);
-	if (kind == ITEM_SKIP)
-		return 0;
-	t->has_code = t->has_msg = 0;
-	t->attempts = t->polls = 0;
-	t->due = 0;
-	t->phase = T_DUE;
-	strcpy(t->state, "UNKNOWN");
-	t->show_len = shownlen < SHOW_MAX ? shownlen : SHOW_MAX;
-	if (opt.append && !rec->too_long) {
-		set_text(t, rec->p, without_cr(rec->p, rec->len));
-		t->show_off = shown - rec->p;
-	} else if (kind != ITEM_ID) {
-		set_text(t, shown, t->show_len);
-		t->show_off = 0;
-	}
-	if (kind != ITEM_ID) {
-		t->id[0] = '\0';
-		if (kind == ITEM_NO_FIELD)
-			note("%s %lu: no field %d", what, rec->n, opt.field);
-		else
-			note("%s %lu: %s", what, rec->n, kind == ITEM_TOO_LONG ?
-			    "line too long" : "invalid task ID");
-		strcpy(t->state, "INVALID");
-		mark_done(t);
-	}
-	ring.tail++;
-	ring.live++;
-	return 1;
-}
-
-/* Reads records while there is room, without ever blocking; returns the tasks added. */
-static int
-read_input(void)
-{
-	struct record rec;
-	int added = 0;
-
-	while (!src.done && room_for_task()) {
-		memset(&rec, 0, sizeof rec);
-		if (src.from_stdin) {
-			switch (input_next(&src.in, &rec)) {
-			case 1:
-				added += add_task(&rec, src.what);
-				continue;
-			case 0:
-				if (!src.ready) {
-					src.starved = 1;
-					return added;
-				}
-				src.ready = 0;
-				if (input_fill(&src.in) < 0)
-					err(EXIT_FATAL, "stdin");
-				continue;
-			}
-			src.from_stdin = 0;	/* stdin is done: back to the arguments */
-		}
-		if (src.argi >= src.argc) {
-			src.done = 1;
-		} else if (strcmp(src.argv[src.argi], "-") == 0) {
-			src.argi++;
-			src.from_stdin = 1;
-		} else {
-			rec.p = src.argv[src.argi];
-			rec.len = strlen(rec.p);
-			rec.n = ++src.argi;
-			cut_long_record(&rec);
-			added += add_task(&rec, "argument");
-		}
-	}
-	return added;
-}
-
-/* Writes every row that is due, in input order or (--wait) as tasks finish; returns how many. */
-static int
-write_rows(void)
-{
-	struct task *t;
-	unsigned long s;
-	int n = 0;
-
-	for (s = ring.head; s < ring.tail && ring.done > 0; s++) {
-		t = task_at(s);
-		if (t->phase == T_DONE) {
-			put_row(t);
-			t->phase = T_GONE;
-			ring.live--;
-			ring.done--;
-			n++;
-		} else if (!opt.wait && t->phase != T_GONE) {
-			break;
-		}
-	}
-	while (ring.head < ring.tail && task_at(ring.head)->phase == T_GONE)
-		ring.head++;
-	return n;
-}
-
-/*
- * Starts requests for due tasks on idle jobs; returns the earliest future due
- * time, and in *started how many requests it started.
- */
+/* When the next request may start: its task is due and (--rate) its slot has come. */
 static double
-dispatch(double tn, int *started)
+next_start(void)
 {
-	double soonest = INFINITY;
-	unsigned long s;
-	struct task *t;
-	int i = 0;
+	double at;
 
-	for (s = ring.head; s < ring.tail; s++) {
-		t = task_at(s);
-		if (t->phase != T_DUE)
-			continue;
-		if (t->due > tn || (opt.rate > 0 && next_send > tn)) {
-			double when = t->due > next_send ? t->due : next_send;
+	if (heap.n == 0 || in_flight >= opt.jobs)
+		return INFINITY;
+	at = heap.v[0].at;
+	return opt.rate > 0 && next_send > at ? next_send : at;
+}
 
-			if (when < soonest)
-				soonest = when;
-			continue;
-		}
-		while (i < opt.jobs && jobs[i].busy)
-			i++;
-		if (i == opt.jobs)
-			break;
-		start_request(&jobs[i], s, tn);
-		(*started)++;
+/* Starts requests for due tasks on idle jobs; returns how many it started. */
+static int
+dispatch(double tn)
+{
+	struct job *j;
+	int started = 0;
+
+	while (next_start() <= tn && (j = idle_job()) != NULL) {
+		start_request(j, unschedule(), tn);
+		started++;
 	}
-	return soonest;
+	return started;
+}
+
+/* Hands every finished transfer to finish_request(). */
+static void
+collect_finished(void)
+{
+	struct job *j;
+	CURLMsg *m;
+	int running, left;
+
+	curl_multi_perform(multi, &running);
+	while ((m = curl_multi_info_read(multi, &left)) != NULL)
+		if (m->msg == CURLMSG_DONE) {
+			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+			finish_request(j, m->data.result);
+		}
 }
 
 /*
- * Is the reader of our stdout gone?  Then there is no point in going on, even
- * while no row is ready to write.  Asked at most ten times a second.
+ * Sleeps until a socket, stdin, the next due task, the deadline or a tick
+ * (so that a signal is seen within TICK).  A request just started needs no
+ * wait: libcurl sends it at once.
  */
-static int stdout_is_pipe;
-
 static void
-check_reader(double tn)
+wait_for_work(double tn, int started)
 {
-	static double last;
-	struct pollfd p = { STDOUT_FILENO, 0, 0 };
+	double wait_s = next_start() - tn;
+	struct curl_waitfd wfd = { STDIN_FILENO, CURL_WAIT_POLLIN, 0 };
+	int ms;
 
-	if (!stdout_is_pipe || tn - last < 0.1)
-		return;
-	last = tn;
-	if (poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP))) {
-		errno = EPIPE;
-		output_failed();
+	if (wait_s > TICK)
+		wait_s = TICK;
+	if (deadline_at - tn < wait_s)
+		wait_s = deadline_at - tn;
+	if (wait_s < 0)
+		wait_s = 0;
+	ms = (int)(wait_s * 1000 + 0.999);
+	if (!src.done && src.from_stdin && src.starved && !window_full()) {
+		wait_events(&wfd, 1, ms);
+		if (wfd.revents) {
+			src.ready = 1;
+			src.starved = 0;
+		}
+	} else if (started == 0 && (in_flight > 0 || wait_s > 0)) {
+		wait_events(NULL, 0, ms);
 	}
 }
 
@@ -1548,101 +2061,80 @@ check_reader(double tn)
 static void
 give_up(void)
 {
+	struct outcome o = { .kind = OUT_DEADLINE };
 	unsigned long s, n = 0;
+	struct task *t;
 	int i;
 
 	for (i = 0; i < opt.jobs; i++)
-		if (jobs[i].busy) {
-			curl_multi_remove_handle(multi, jobs[i].h);
-			jobs[i].busy = 0;
-			in_flight--;
-		}
-	for (s = ring.head; s < ring.tail; s++)
-		if (task_at(s)->phase == T_DUE || task_at(s)->phase == T_SENDING) {
-			mark_done(task_at(s));
+		if (jobs[i].busy)
+			release_job(&jobs[i]);
+	heap.n = 0;
+	/* In input order, as the rows of unfinished tasks are promised. */
+	for (s = window.head; s < window.tail; s++) {
+		t = task_at(s);
+		if (t->phase == T_DUE || t->phase == T_SENDING) {
+			apply(t, &o, 0);
 			n++;
 		}
+	}
 	write_rows();
 	note("deadline reached with %lu task%s unfinished", n, n == 1 ? "" : "s");
+	gave_up = 1;
 }
 
-/* The loop: read, send, wait, collect, write, until every row is out. */
+/* The loop: read, send, write, wait, collect, until every row is out. */
 static int
 run(void)
 {
-	double tn, soonest, wait_s, end = INFINITY;
-	struct curl_waitfd wfd;
-	CURLMsg *m;
-	int running, left, moved, started, gave_up = 0;
+	double tn;
+	int moved, started;
 
 	prog.start = prog.last = now();
 	if (opt.deadline > 0)
-		end = prog.start + opt.deadline;
+		deadline_at = prog.start + opt.deadline;
 	for (;;) {
-		moved = read_input();
+		moved = add_tasks();
 		tn = now();
-		started = 0;
-		soonest = dispatch(tn, &started);
+		started = dispatch(tn);
 		moved += write_rows();
-		if (fatal_stop || got_signal)
+		if (fatal_stop || got_signal || (src.done && window.live == 0))
 			break;
-		if (src.done && ring.live == 0)
-			break;
-		if (tn >= end) {
+		if (tn >= deadline_at) {
 			give_up();
-			gave_up = 1;
 			break;
 		}
 		/* Rows written make room: take more records before sleeping. */
-		if (moved > 0 && !src.done && !src.starved && !ring_full())
+		if (moved > 0 && !src.done && !src.starved && !window_full())
 			continue;
 		progress_draw(tn);
 		flush_output();
 		check_reader(tn);
-
-		/* Sleep until a socket, stdin, the next due task or a tick. */
-		wait_s = soonest - tn;
-		if (wait_s > TICK)
-			wait_s = TICK;
-		if (end - tn < wait_s)
-			wait_s = end - tn;
-		if (wait_s < 0)
-			wait_s = 0;
-		wfd.fd = STDIN_FILENO;
-		wfd.events = CURL_WAIT_POLLIN;
-		wfd.revents = 0;
-		if (!src.done && src.from_stdin && src.starved && !ring_full()) {
-			wait_events(&wfd, 1, (int)(wait_s * 1000 + 0.999));
-			if (wfd.revents) {
-				src.ready = 1;
-				src.starved = 0;
-			}
-		} else if (started == 0 && (in_flight > 0 || wait_s > 0)) {
-			/* (A new request needs no wait: libcurl sends it at once.) */
-			wait_events(NULL, 0, (int)(wait_s * 1000 + 0.999));
-		}
-		curl_multi_perform(multi, &running);
-		while ((m = curl_multi_info_read(multi, &left)) != NULL)
-			if (m->msg == CURLMSG_DONE) {
-				struct job *j;
-
-				curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-				finish_request(j, m->data.result);
-			}
+		wait_for_work(tn, started);
+		collect_finished();
 	}
 	write_rows();
 	flush_output();
 	progress_erase();
+	if (opt.summary && !fatal_stop && !got_signal)
+		put_summary();
+	return exit_status();
+}
+
+/* The exit status, from how the run ended and the rows it wrote. */
+static int
+exit_status(void)
+{
 	if (fatal_stop)
 		return EXIT_FATAL;
 	if (got_signal)
 		return -1;
-	if (opt.summary)
-		put_summary();
-	return gave_up ? EXIT_DEADLINE : tally.status;
+	if (gave_up)
+		return EXIT_DEADLINE;
+	return tally.errors > 0 ? EXIT_ROWS : EXIT_OK;
 }
 
-/* ------------------------------------------------------------------ main */
+/* ----------------------------------------------------------------- main */
 
 static void
 on_signal(int sig)
@@ -1651,7 +2143,7 @@ on_signal(int sig)
 		got_signal = sig;
 }
 
-static void
+static _Noreturn void
 usage(void)
 {
 	fputs("usage: rhq [-0ahsVvw] [-d C] [-f N] [-j N] [--base-url URL | --site cn|ai]\n"
@@ -1663,7 +2155,7 @@ usage(void)
 	exit(EXIT_FATAL);
 }
 
-static void
+static _Noreturn void
 help(void)
 {
 	fputs("usage: rhq [options] [ID ...]\n"
@@ -1675,16 +2167,16 @@ help(void)
 	    "  --site cn|ai            " SITE_CN " or " SITE_AI "\n"
 	    "  --api-key-file FILE     read the API key from FILE (env RUNNINGHUB_API_KEY_FILE;\n"
 	    "                          otherwise env RUNNINGHUB_API_KEY)\n"
-	    "  --timeout SECS          limit for one request (default 30)\n"
-	    "  --connect-timeout SECS  limit for connecting (default 10)\n"
+	    "  --timeout SECS          limit for one request (default " STR(DEF_TIMEOUT) ")\n"
+	    "  --connect-timeout SECS  limit for connecting (default " STR(DEF_CONNECT_TIMEOUT) ")\n"
 	    "  --cacert FILE           CA bundle for TLS verification\n"
 	    "  --insecure-http         allow sending the key over http:// to a non-loopback host\n"
-	    "  --retries N             retries after a transient failure (default 3)\n"
-	    "  --retry-delay SECS      first pause before a retry, then doubling (default 1)\n"
-	    "  -j, --jobs N            requests in flight at once, 1 to 64 (default 1)\n"
+	    "  --retries N             retries after a transient failure (default " STR(DEF_RETRIES) ")\n"
+	    "  --retry-delay SECS      first pause before a retry, then doubling (default " STR(DEF_RETRY_DELAY) ")\n"
+	    "  -j, --jobs N            requests in flight at once, 1 to " STR(JOBS_MAX) " (default " STR(DEF_JOBS) ")\n"
 	    "  --rate R                at most R requests a second\n"
 	    "  -w, --wait              poll each task until it finishes; rows in finishing order\n"
-	    "  --interval SECS         pause between polls of one task (default 5)\n"
+	    "  --interval SECS         pause between polls of one task (default " STR(DEF_INTERVAL) ")\n"
 	    "  --deadline SECS         with --wait: give up after SECS, exit 3\n"
 	    "  -f, --field N           take the ID from field N of each line\n"
 	    "  -d, --delimiter C       field delimiter for -f (default TAB)\n"
@@ -1714,7 +2206,7 @@ number_arg(const char *name, const char *s, double min, double max, const char *
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || *end != '\0' || errno || !isfinite(v) || v < min || v > max) {
-		warnx("%s: invalid value '%s' (a number of %s from %g to %g)", name, s,
+		note("%s: invalid value '%s' (a number of %s from %g to %g)", name, s,
 		    what, min, max);
 		usage();
 	}
@@ -1736,7 +2228,7 @@ count_arg(const char *name, const char *s, long min, long max)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (end == s || *end != '\0' || errno || v < min || v > max) {
-		warnx("%s: invalid value '%s' (a whole number from %ld to %ld)", name, s,
+		note("%s: invalid value '%s' (a whole number from %ld to %ld)", name, s,
 		    min, max);
 		usage();
 	}
@@ -1754,29 +2246,28 @@ read_key_file(const char *path)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) < 0)
-		err(EXIT_FATAL, "%s", path);
+		die_errno("%s", path);
 	if (st.st_mode & (S_IRGRP | S_IROTH))
-		warnx("warning: %s is readable by others; chmod 600 %s", path, path);
+		note("warning: %s is readable by others; chmod 600 %s", path, path);
 	/* The file may be a pipe that delivers the key in pieces. */
 	while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) != 0) {
 		if (r < 0 && errno != EINTR)
-			err(EXIT_FATAL, "%s", path);
+			die_errno("%s", path);
 		if (r > 0)
 			n += r;
 	}
 	close(fd);
 	if (memchr(buf, '\0', n) != NULL)
-		errx(EXIT_FATAL, "%s: the API key contains control characters", path);
+		die("%s: the API key contains control characters", path);
 	buf[n] = '\0';
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
 	if (n > 0 && buf[n - 1] == '\r')
 		buf[--n] = '\0';
 	if (n > KEY_MAX)
-		errx(EXIT_FATAL, "%s: too long for an API key", path);
-	if ((key = strdup(buf)) == NULL)
-		err(EXIT_FATAL, NULL);
-	explicit_bzero(buf, sizeof buf);
+		die("%s: too long for an API key", path);
+	key = xstrdup(buf);
+	wipe(buf, sizeof buf);
 	return key;
 }
 
@@ -1791,12 +2282,10 @@ find_key(void)
 	if (file != NULL && *file != '\0')
 		key = read_key_file(file);
 	else if (env != NULL && *env != '\0')
-		key = strdup(env);
+		key = xstrdup(env);
 	else
-		errx(EXIT_FATAL, "no API key: set RUNNINGHUB_API_KEY, or put the key in a "
+		die("no API key: set RUNNINGHUB_API_KEY, or put the key in a "
 		    "file and use --api-key-file FILE (or RUNNINGHUB_API_KEY_FILE)");
-	if (key == NULL)
-		err(EXIT_FATAL, NULL);
 	for (i = 0; key[i] && bad == NULL; i++)
 		if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f)
 			bad = "the API key contains control characters";
@@ -1806,7 +2295,7 @@ find_key(void)
 		bad = "the API key is too long";
 	if (bad != NULL) {
 		free(key);
-		errx(EXIT_FATAL, "%s: %s", file && *file ? file : "RUNNINGHUB_API_KEY", bad);
+		die("%s: %s", file && *file ? file : "RUNNINGHUB_API_KEY", bad);
 	}
 	return key;
 }
@@ -1834,22 +2323,24 @@ is_loopback(const char *host)
 static void
 make_status_url(const char *base)
 {
-	CURLU *u = curl_url();
+	/* Held by a global from the start, so that it is not lost when rhq dies. */
+	CURLU *u = status_curlu = curl_url();
 	char *scheme = NULL, *host = NULL;
 	size_t n = strlen(base);
 
 	while (n > 0 && base[n - 1] == '/')
 		n--;
-	if (u == NULL || asprintf(&status_url, "%.*s" STATUS_PATH, (int)n, base) < 0)
-		err(EXIT_FATAL, NULL);
+	if (u == NULL)
+		die("out of memory");
+	status_url = xasprintf("%.*s" STATUS_PATH, (int)n, base);
 	if (curl_url_set(u, CURLUPART_URL, status_url, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-		warnx("--base-url: '%s' is not a URL", base);
+		note("--base-url: '%s' is not a URL", base);
 		usage();
 	}
 	if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
-		warnx("--base-url: '%s': only http and https are allowed", base);
+		note("--base-url: '%s': only http and https are allowed", base);
 		usage();
 	}
 	if (host[0] == '[') {
@@ -1857,11 +2348,10 @@ make_status_url(const char *base)
 		host[strcspn(host, "]")] = '\0';
 	}
 	if (strcmp(scheme, "http") == 0 && !is_loopback(host) && !opt.insecure_http)
-		errx(EXIT_FATAL, "refusing to send the API key over plain http to %s: "
+		die("refusing to send the API key over plain http to %s: "
 		    "use https (or --insecure-http)", host);
 	curl_free(scheme);
 	curl_free(host);
-	status_curlu = u;
 }
 
 static void
@@ -1871,21 +2361,21 @@ setup_transfers(const char *key)
 	int i;
 
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		errx(EXIT_FATAL, "cannot initialise libcurl");
-	if (make_body_prefix(key) < 0 || asprintf(&auth, "Authorization: Bearer %s", key) < 0)
-		err(EXIT_FATAL, NULL);
+		die("cannot initialise libcurl");
+	make_body_prefix(key);
+	auth = xasprintf("Authorization: Bearer %s", key);
 	headers = curl_slist_append(headers, "Content-Type: application/json");
 	headers = curl_slist_append(headers, auth);
-	explicit_bzero(auth, strlen(auth));
+	wipe(auth, strlen(auth));
 	free(auth);
 	if (headers == NULL || (multi = curl_multi_init()) == NULL)
-		errx(EXIT_FATAL, "cannot initialise libcurl");
+		die("cannot initialise libcurl");
 	curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)opt.jobs);
 	curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)opt.jobs);
 	for (i = 0; i < opt.jobs; i++)
 		if (job_init(&jobs[i]) < 0)
-			errx(EXIT_FATAL, "cannot initialise libcurl");
+			die("cannot initialise libcurl");
 }
 
 static void
@@ -1899,11 +2389,12 @@ teardown(void)
 	curl_multi_cleanup(multi);
 	curl_slist_free_all(headers);
 	curl_global_cleanup();
-	for (s = 0; s < ring.cap; s++) {
-		free(ring.t[s].text);
-		free(ring.t[s].msg);
+	for (s = 0; s < window.cap; s++) {
+		free(window.t[s].text);
+		free(window.t[s].msg);
 	}
-	free(ring.t);
+	free(window.t);
+	free(heap.v);
 	free(src.in.buf);
 	free(body_prefix);
 	free(status_url);
@@ -1945,181 +2436,194 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static void
-parse_options(int argc, char *argv[])
-{
-	const char *base = getenv("RUNNINGHUB_BASE_URL");
-	int ch, deadline_set = 0, delim_set = 0;
+/* What a base URL option set, so that the environment is only the default. */
+static const char *base_option;
+static int deadline_set, delim_set;
 
-	if (base == NULL || *base == '\0')
-		base = SITE_CN;
-	while ((ch = getopt_long(argc, argv, "0ad:f:hj:sVvw", longopts, NULL)) != -1) {
-		switch (ch) {
-		case '0':
-			opt.sep = '\0';
-			break;
-		case 'a':
-			opt.append = 1;
-			break;
-		case 'd':
-			if (strlen(optarg) != 1) {
-				warnx("--delimiter: '%s' is not a single character", optarg);
-				usage();
-			}
-			opt.delim = optarg[0];
-			delim_set = 1;
-			break;
-		case 'f':
-			opt.field = count_arg("--field", optarg, 1, 1000000);
-			break;
-		case 'h':
-			help();
-			break;
-		case 'j':
-			opt.jobs = count_arg("--jobs", optarg, 1, JOBS_MAX);
-			break;
-		case 's':
-			opt.summary = 1;
-			break;
-		case 'V':
-			puts("rhq " RHQ_VERSION);
-			exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
-		case 'v':
-			opt.verbose = 1;
-			break;
-		case 'w':
-			opt.wait = 1;
-			break;
-		case OPT_BASE_URL:
-			base = optarg;
-			break;
-		case OPT_SITE:
-			if (strcmp(optarg, "cn") == 0)
-				base = SITE_CN;
-			else if (strcmp(optarg, "ai") == 0)
-				base = SITE_AI;
-			else {
-				warnx("--site: '%s' is neither cn nor ai", optarg);
-				usage();
-			}
-			break;
-		case OPT_KEY_FILE:
-			opt.key_file = optarg;
-			break;
-		case OPT_TIMEOUT:
-			opt.timeout = seconds_arg("--timeout", optarg, 0.001, 86400);
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			opt.connect_timeout = seconds_arg("--connect-timeout", optarg, 0.001,
-			    86400);
-			break;
-		case OPT_CACERT:
-			opt.cacert = optarg;
-			break;
-		case OPT_INSECURE_HTTP:
-			opt.insecure_http = 1;
-			break;
-		case OPT_RETRIES:
-			opt.retries = count_arg("--retries", optarg, 0, 100);
-			break;
-		case OPT_RETRY_DELAY:
-			opt.retry_delay = seconds_arg("--retry-delay", optarg, 0, 3600);
-			break;
-		case OPT_RATE:
-			opt.rate = number_arg("--rate", optarg, 0.001, 1e6, "requests a second");
-			break;
-		case OPT_INTERVAL:
-			opt.interval = seconds_arg("--interval", optarg, 0.01, 86400);
-			break;
-		case OPT_DEADLINE:
-			opt.deadline = seconds_arg("--deadline", optarg, 0.001, 1e7);
-			deadline_set = 1;
-			break;
-		case OPT_JSON:
-			opt.json = 1;
-			break;
-		case OPT_PROGRESS:
-			opt.progress = 1;
-			break;
-		case OPT_NO_PROGRESS:
-			opt.progress = -1;
-			break;
-		default:
+/* Options about records and rows; returns 0 for an option of another kind. */
+static int
+take_record_option(int ch, const char *arg)
+{
+	switch (ch) {
+	case '0':
+		opt.sep = '\0';
+		break;
+	case 'a':
+		opt.append = 1;
+		break;
+	case 'd':
+		if (strlen(arg) != 1) {
+			note("--delimiter: '%s' is not a single character", arg);
 			usage();
 		}
+		opt.delim = arg[0];
+		delim_set = 1;
+		break;
+	case 'f':
+		opt.field = count_arg("--field", arg, 1, 1000000);
+		break;
+	case 's':
+		opt.summary = 1;
+		break;
+	case OPT_JSON:
+		opt.json = 1;
+		break;
+	case OPT_PROGRESS:
+		opt.progress = 1;
+		break;
+	case OPT_NO_PROGRESS:
+		opt.progress = -1;
+		break;
+	default:
+		return 0;
 	}
+	return 1;
+}
+
+/* Options about the API and its requests; returns 0 for an option of another kind. */
+static int
+take_request_option(int ch, const char *arg)
+{
+	switch (ch) {
+	case OPT_BASE_URL:
+		base_option = arg;
+		break;
+	case OPT_SITE:
+		if (strcmp(arg, "cn") != 0 && strcmp(arg, "ai") != 0) {
+			note("--site: '%s' is neither cn nor ai", arg);
+			usage();
+		}
+		base_option = arg[0] == 'c' ? SITE_CN : SITE_AI;
+		break;
+	case OPT_KEY_FILE:
+		opt.key_file = arg;
+		break;
+	case OPT_TIMEOUT:
+		opt.timeout = seconds_arg("--timeout", arg, 0.001, 86400);
+		break;
+	case OPT_CONNECT_TIMEOUT:
+		opt.connect_timeout = seconds_arg("--connect-timeout", arg, 0.001, 86400);
+		break;
+	case OPT_CACERT:
+		opt.cacert = arg;
+		break;
+	case OPT_INSECURE_HTTP:
+		opt.insecure_http = 1;
+		break;
+	case 'v':
+		opt.verbose = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* Options about pace, retries and waiting; returns 0 for an option of another kind. */
+static int
+take_schedule_option(int ch, const char *arg)
+{
+	switch (ch) {
+	case 'j':
+		opt.jobs = count_arg("--jobs", arg, 1, JOBS_MAX);
+		break;
+	case 'w':
+		opt.wait = 1;
+		break;
+	case OPT_RETRIES:
+		opt.retries = count_arg("--retries", arg, 0, 100);
+		break;
+	case OPT_RETRY_DELAY:
+		opt.retry_delay = seconds_arg("--retry-delay", arg, 0, 3600);
+		break;
+	case OPT_RATE:
+		opt.rate = number_arg("--rate", arg, 0.001, 1e6, "requests a second");
+		break;
+	case OPT_INTERVAL:
+		opt.interval = seconds_arg("--interval", arg, 0.01, 86400);
+		break;
+	case OPT_DEADLINE:
+		opt.deadline = seconds_arg("--deadline", arg, 0.001, 1e7);
+		deadline_set = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* Options that make sense only together. */
+static void
+check_options(void)
+{
 	if (deadline_set && !opt.wait) {
-		warnx("--deadline needs --wait");
+		note("--deadline needs --wait");
 		usage();
 	}
 	if (delim_set && opt.field == 0) {
-		warnx("--delimiter needs --field");
+		note("--delimiter needs --field");
 		usage();
 	}
 	if (opt.delim == opt.sep) {
-		warnx("--delimiter cannot be the record separator");
+		note("--delimiter cannot be the record separator");
 		usage();
 	}
-	opt.base_url = base;
 }
 
-/* The whole program; main() is this, and the tests call it under a fake clock. */
-static int
-rhq_main(int argc, char *argv[])
+static void
+parse_options(int argc, char *argv[])
 {
-	struct sigaction sa, old;
-	struct stat st;
-	char *key;
-	int status, fd, sigs[] = { SIGINT, SIGTERM };
-	size_t i;
+	const char *env = getenv("RUNNINGHUB_BASE_URL");
+	int ch;
 
-	/* Messages, getopt's included, name the program the same however it was run. */
-	program_invocation_short_name = argv[0] = "rhq";
+	while ((ch = getopt_long(argc, argv, "0ad:f:hj:sVvw", longopts, NULL)) != -1) {
+		if (ch == 'h')
+			help();
+		if (ch == 'V') {
+			puts("rhq " RHQ_VERSION);
+			exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
+		}
+		if (!take_record_option(ch, optarg) && !take_request_option(ch, optarg) &&
+		    !take_schedule_option(ch, optarg))
+			usage();
+	}
+	check_options();
+	opt.base_url = base_option ? base_option : env && *env ? env : SITE_CN;
+}
 
-	/*
-	 * A closed standard descriptor would be taken by libcurl's own sockets
-	 * and rows written into them: treat a closed stdin as empty, refuse a
-	 * closed stdout.
-	 */
+/*
+ * A closed standard descriptor would be taken by libcurl's own sockets and
+ * rows written into them: treat a closed stdin as empty, refuse a closed
+ * stdout.
+ */
+static void
+guard_std_descriptors(void)
+{
+	int fd;
+
 	for (fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
 			if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
 				_exit(EXIT_FATAL);
 			if (fd == STDOUT_FILENO)
-				errx(EXIT_FATAL, "stdout is closed");
+				die("stdout is closed");
 		}
-	parse_options(argc, argv);
-	argc -= optind;
-	argv += optind;
+}
 
-	make_status_url(opt.base_url);
-	key = find_key();
-	setup_transfers(key);
-	explicit_bzero(key, strlen(key));
-	free(key);
+/*
+ * The first SIGINT or SIGTERM asks for a clean stop, and rhq ends with that
+ * signal.  The handler then goes back to the default, so the same signal
+ * again ends rhq at once (say, while a stalled reader keeps a row from being
+ * written).  A signal the caller ignores stays ignored, as for any program
+ * run in the background.
+ */
+static void
+catch_signals(void)
+{
+	int sigs[] = { SIGINT, SIGTERM };
+	struct sigaction sa, old;
+	size_t i;
 
-	src.argv = argv;
-	src.argc = argc;
-	src.from_stdin = argc == 0;
-	src.what = opt.sep == '\n' ? "line" : "item";
-	src.in.fd = STDIN_FILENO;
-	if ((src.in.buf = malloc(INBUF_SIZE)) == NULL)
-		err(EXIT_FATAL, NULL);
-	ring.cap = opt.jobs;
-	if ((ring.t = calloc(ring.cap, sizeof *ring.t)) == NULL)
-		err(EXIT_FATAL, NULL);
-	stdout_is_pipe = fstat(STDOUT_FILENO, &st) == 0 &&
-	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
-	prog.on = opt.progress > 0 || (opt.progress == 0 && isatty(STDERR_FILENO));
-	srandom(getpid() ^ time(NULL));
-
-	/*
-	 * The first SIGINT or SIGTERM asks for a clean stop, and rhq ends with
-	 * that signal.  The handler then goes back to the default, so the same
-	 * signal again ends rhq at once (say, while a stalled reader keeps a row
-	 * from being written).  A signal the caller ignores stays ignored, as
-	 * for any program run in the background.
-	 */
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART | SA_RESETHAND;
@@ -2127,6 +2631,46 @@ rhq_main(int argc, char *argv[])
 	for (i = 0; i < NELEM(sigs); i++)
 		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
 			sigaction(sigs[i], &sa, NULL);
+}
+
+/* Records come from the arguments; from stdin without any, or at "-". */
+static void
+setup_input(int argc, char *argv[])
+{
+	struct stat st;
+
+	src.argv = argv;
+	src.argc = argc;
+	src.from_stdin = argc == 0;
+	src.what = opt.sep == '\n' ? "line" : "item";
+	src.in.fd = STDIN_FILENO;
+	src.in.buf = xmalloc(INBUF_SIZE);
+	window.cap = opt.jobs;
+	window.t = xcalloc(window.cap, sizeof *window.t);
+	stdout_is_pipe = fstat(STDOUT_FILENO, &st) == 0 &&
+	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+	prog.on = opt.progress > 0 || (opt.progress == 0 && isatty(STDERR_FILENO));
+}
+
+/* The whole program; main() is this, and the tests call it under a fake clock. */
+static int
+rhq_main(int argc, char *argv[])
+{
+	char *key;
+	int status;
+
+	/* getopt's messages name the program as rhq's own do, however it was run. */
+	argv[0] = "rhq";
+	guard_std_descriptors();
+	parse_options(argc, argv);
+	make_status_url(opt.base_url);
+	key = find_key();
+	setup_transfers(key);
+	wipe(key, strlen(key));
+	free(key);
+	setup_input(argc - optind, argv + optind);
+	srandom(getpid() ^ time(NULL));
+	catch_signals();
 
 	status = run();
 	teardown();

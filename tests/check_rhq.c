@@ -3,6 +3,7 @@
  * rhq.c to reach its static functions.  The system tests, in the other
  * files, run the real binary against the libmicrohttpd stand-in.
  */
+#define _GNU_SOURCE
 #define RHQ_NO_MAIN
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "../rhq.c"
@@ -249,14 +250,117 @@ END_TEST
 
 /* ----------------------------------------------------------- the reply */
 
+/* What the old judge said, in the words of the tests below. */
+enum verdict { V_STATE, V_NOT_FOUND, V_ERROR, V_RETRY, V_FATAL };
+
 static enum verdict
 verdict_of(const char *json, char *state, struct reply *r)
 {
-	const char *why;
+	static const enum verdict of[] = { [OUT_STATE] = V_STATE,
+	    [OUT_NOT_FOUND] = V_NOT_FOUND, [OUT_RETRY] = V_RETRY, [OUT_ERROR] = V_ERROR,
+	    [OUT_FATAL] = V_FATAL };
+	struct attempt a = { .rc = CURLE_OK, .http = 200, .body = json, .len = strlen(json) };
+	struct outcome o;
 
 	ck_assert_int_eq(parse_reply(json, strlen(json), r), 0);
-	return judge_reply(r, state, &why);
+	classify(&a, &o);
+	ck_assert(o.kind <= OUT_FATAL);
+	strcpy(state, o.state);
+	return of[o.kind];
 }
+
+/*
+ * classify() as a table: what libcurl and the server gave, and the outcome
+ * with the reason rhq prints.
+ */
+static const struct classify_case {
+	const char *name;
+	CURLcode rc;
+	long http;
+	double retry_after;
+	const char *body;
+	int too_big;
+	enum outcome_kind kind;
+	const char *state_or_why;
+	double delay;
+	const char *hint;
+} classify_cases[] = {
+	{ "state", CURLE_OK, 200, 0, "{\"code\":0,\"msg\":\"success\",\"data\":\"RUNNING\"}", 0,
+	    OUT_STATE, "RUNNING", 0, NULL },
+	{ "future state", CURLE_OK, 200, 0, "{\"code\":0,\"data\":\"CANCEL\"}", 0,
+	    OUT_STATE, "CANCEL", 0, NULL },
+	{ "804 is RUNNING", CURLE_OK, 200, 0, "{\"code\":804,\"data\":null}", 0,
+	    OUT_STATE, "RUNNING", 0, NULL },
+	{ "813 is QUEUED", CURLE_OK, 200, 0, "{\"code\":813,\"data\":null}", 0,
+	    OUT_STATE, "QUEUED", 0, NULL },
+	{ "null data", CURLE_OK, 200, 0, "{\"code\":0,\"data\":null}", 0,
+	    OUT_ERROR, "reply has no state (data is null)", 0, NULL },
+	{ "no data", CURLE_OK, 200, 0, "{\"code\":0}", 0,
+	    OUT_ERROR, "reply has no data", 0, NULL },
+	{ "lower case", CURLE_OK, 200, 0, "{\"code\":0,\"data\":\"success\"}", 0,
+	    OUT_ERROR, "reply has an unexpected state", 0, NULL },
+	{ "not found 807", CURLE_OK, 200, 0, "{\"code\":807,\"msg\":\"X\",\"data\":null}", 0,
+	    OUT_NOT_FOUND, "", 0, NULL },
+	{ "not found 1004", CURLE_OK, 200, 0, "{\"code\":1004,\"data\":null}", 0,
+	    OUT_NOT_FOUND, "", 0, NULL },
+	{ "fatal 802 with the site hint", CURLE_OK, 200, 0,
+	    "{\"code\":802,\"msg\":\"APIKEY_UNAUTHORIZED\",\"data\":null}", 0,
+	    OUT_FATAL, "API error 802 (APIKEY_UNAUTHORIZED)", 0, SITE_HINT },
+	{ "fatal 412 with the URL hint", CURLE_OK, 200, 0, "{\"code\":412,\"data\":null}", 0,
+	    OUT_FATAL, "API error 412 (TOKEN_INVALID)", 0,
+	    "the API path was rejected: check --base-url" },
+	{ "fatal 801, no hint", CURLE_OK, 200, 0, "{\"code\":801,\"msg\":\"m\"}", 0,
+	    OUT_FATAL, "API error 801 (m)", 0, NULL },
+	{ "transient 421", CURLE_OK, 200, 0, "{\"code\":421,\"msg\":\"TASK_QUEUE_MAXED\"}", 0,
+	    OUT_RETRY, "API error 421 (TASK_QUEUE_MAXED)", 0, NULL },
+	{ "transient 1003", CURLE_OK, 200, 0, "{\"code\":1003,\"msg\":\"\"}", 0,
+	    OUT_RETRY, "API error 1003 (RATE_LIMIT_EXCEEDED)", 0, NULL },
+	{ "other code, no message", CURLE_OK, 200, 0, "{\"code\":888}", 0,
+	    OUT_ERROR, "API error 888 (no message)", 0, NULL },
+	{ "other code", CURLE_OK, 200, 0, "{\"code\":301,\"msg\":\"a\\nb\"}", 0,
+	    OUT_ERROR, "API error 301 (a?b)", 0, NULL },
+	{ "429 with Retry-After", CURLE_OK, 429, 7, "<html>", 0,
+	    OUT_RETRY, "HTTP 429", 7, NULL },
+	{ "503", CURLE_OK, 503, 0, "", 0, OUT_RETRY, "HTTP 503", 0, NULL },
+	{ "408", CURLE_OK, 408, 0, "", 0, OUT_RETRY, "HTTP 408", 0, NULL },
+	{ "404", CURLE_OK, 404, 0, "<html>", 0, OUT_ERROR, "HTTP 404", 0, NULL },
+	{ "501", CURLE_OK, 501, 0, "", 0, OUT_ERROR, "HTTP 501", 0, NULL },
+	{ "redirect", CURLE_OK, 307, 0, "", 0,
+	    OUT_ERROR, "redirect (HTTP 307) not followed", 0, NULL },
+	{ "empty 200", CURLE_OK, 200, 0, "", 0, OUT_RETRY, "empty reply", 0, NULL },
+	{ "not JSON", CURLE_OK, 200, 0, "{\"code\":0,", 0,
+	    OUT_ERROR, "unparseable reply", 0, NULL },
+	{ "too big", CURLE_WRITE_ERROR, 200, 0, "", 1,
+	    OUT_ERROR, "reply larger than 64 KiB", 0, NULL },
+	{ "refused", CURLE_COULDNT_CONNECT, 0, 0, "", 0,
+	    OUT_RETRY, "Couldn't connect to server", 0, NULL },
+	{ "timed out", CURLE_OPERATION_TIMEDOUT, 0, 0, "", 0,
+	    OUT_RETRY, "Timeout was reached", 0, NULL },
+	{ "TLS failure is final", CURLE_PEER_FAILED_VERIFICATION, 0, 0, "", 0,
+	    OUT_ERROR, "SSL peer certificate or SSH remote key was not OK", 0, NULL },
+};
+
+START_TEST(classify_table)
+{
+	const struct classify_case *c = &classify_cases[_i];
+	struct attempt a = { .rc = c->rc, .errtext = curl_easy_strerror(c->rc),
+	    .http = c->http, .retry_after = c->retry_after, .body = c->body,
+	    .len = strlen(c->body), .too_big = c->too_big };
+	struct outcome o;
+
+	classify(&a, &o);
+	ck_assert_msg(o.kind == c->kind, "%s: kind %d, want %d", c->name, o.kind, c->kind);
+	if (c->kind == OUT_STATE)
+		ck_assert_str_eq(o.state, c->state_or_why);
+	else
+		ck_assert_str_eq(o.why, c->state_or_why);
+	ck_assert_msg(o.delay == c->delay, "%s: delay %g", c->name, o.delay);
+	if (c->hint == NULL)
+		ck_assert_ptr_null(o.hint);
+	else
+		ck_assert_str_eq(o.hint, c->hint);
+}
+END_TEST
 
 START_TEST(reply_plain)
 {
@@ -471,6 +575,7 @@ unit_suite(void)
 	tcase_add_test(tc, reply_many_tokens);
 	tcase_add_test(tc, reply_long_msg_cut);
 	tcase_add_test(tc, reply_raw_utf8_cut_whole);
+	tcase_add_loop_test(tc, classify_table, 0, NELEM(classify_cases));
 	tcase_add_test(tc, backoff_bounds);
 	tcase_add_test(tc, loopback_hosts);
 	suite_add_tcase(s, tc);

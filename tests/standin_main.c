@@ -15,6 +15,8 @@
  *   ... wait until port.txt is not empty, use http://127.0.0.1:$(cat port.txt) ...
  *   kill $pid; wait $pid
  *
+ * On stopping it prints "standin: N requests, M connections" on stderr.
+ *
  * Exit status: 0 after a signal, 1 if the server cannot start (e.g. the
  * port is in use) or the port cannot be printed, 2 for bad arguments.
  */
@@ -120,6 +122,10 @@ int main(int argc, char **argv)
     int sig;
     while (sigwait(&stop, &sig) != 0)
         ;
+
+    /* What the benchmarks count: requests served, connections accepted. */
+    fprintf(stderr, "standin: %u requests, %u connections\n",
+            standin_requests(s), standin_connections(s));
 
     standin_stop(s);
     return 0;
