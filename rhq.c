@@ -871,6 +871,30 @@ add_tasks(void)
 /* -------------------------------------------------------------- request */
 
 /*
+ * The length of the UTF-8 character at s (n bytes left), when it is
+ * well-formed, shortest-form and not a surrogate; 0 when it is not.
+ */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len, k;
+
+	if (c < 0x80)
+		return 1;
+	len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
+	    c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+	for (k = 1; len && k < len; k++)
+		if (k >= n || (s[k] & 0xc0) != 0x80)
+			return 0;
+	if (len == 3 && ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0)))
+		return 0;
+	if (len == 4 && ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90)))
+		return 0;
+	return len;
+}
+
+/*
  * Escapes a string for a JSON string literal.  Bytes that are not valid UTF-8
  * become U+FFFD, so the result is valid JSON whatever the input.  dst needs
  * room for 6 * n + 1 bytes; returns the length written.
@@ -881,7 +905,7 @@ json_escape(char *dst, const char *src, size_t n)
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)src;
 	char *d = dst;
-	size_t i = 0, k, len;
+	size_t i = 0, len;
 	unsigned c;
 
 	while (i < n) {
@@ -904,19 +928,7 @@ json_escape(char *dst, const char *src, size_t n)
 			i++;
 			continue;
 		}
-		/* Accept only well-formed, shortest-form, non-surrogate UTF-8. */
-		len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 :
-		    c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-		for (k = 1; len && k < len; k++)
-			if (i + k >= n || (s[i + k] & 0xc0) != 0x80)
-				len = 0;
-		if (len == 3 && ((c == 0xe0 && s[i + 1] < 0xa0) ||
-		    (c == 0xed && s[i + 1] >= 0xa0)))
-			len = 0;
-		if (len == 4 && ((c == 0xf0 && s[i + 1] < 0x90) ||
-		    (c == 0xf4 && s[i + 1] >= 0x90)))
-			len = 0;
-		if (len == 0) {
+		if ((len = utf8_len(s + i, n - i)) == 0) {
 			memcpy(d, "\xef\xbf\xbd", 3);
 			d += 3;
 			i++;
@@ -1292,6 +1304,41 @@ parse_code(const char *js, const jsmntok_t *t, long *code)
 }
 
 /*
+ * Tokenizes a reply that must be one JSON object with nothing but whitespace
+ * after it.  The tokens go to stack (nstack of them) or, when there are more,
+ * to an array that the caller frees: *tp says which.  Returns the number of
+ * tokens, or -1.
+ */
+static int
+tokenize(const char *js, size_t len, jsmntok_t *stack, int nstack, jsmntok_t **tp)
+{
+	jsmntok_t *t = stack;
+	jsmn_parser p;
+	size_t end;
+	int n;
+
+	*tp = stack;
+	jsmn_init(&p);
+	n = jsmn_parse(&p, js, len, t, nstack);
+	if (n == JSMN_ERROR_NOMEM) {
+		/* Rare: a reply with many tokens.  Count them, then parse again. */
+		jsmn_init(&p);
+		n = jsmn_parse(&p, js, len, NULL, 0);
+		if (n <= 0)
+			return -1;
+		*tp = t = xcalloc(n, sizeof *t);
+		jsmn_init(&p);
+		n = jsmn_parse(&p, js, len, t, n);
+	}
+	if (n < 1 || t[0].type != JSMN_OBJECT)
+		return -1;
+	for (end = t[0].end; end < len; end++)
+		if (!isspace((unsigned char)js[end]))
+			return -1;
+	return n;
+}
+
+/*
  * Reads the top-level code, msg and data of a reply.  Keys may come in any
  * order and nested values are skipped whole, so an inner "code" cannot be
  * mistaken for the outer one.  Returns 0, or -1 when the reply is not a JSON
@@ -1300,30 +1347,13 @@ parse_code(const char *js, const jsmntok_t *t, long *code)
 static int
 parse_reply(const char *js, size_t len, struct reply *r)
 {
-	jsmntok_t stack_tokens[64], *t = stack_tokens;
-	jsmn_parser p;
+	jsmntok_t stack_tokens[64], *t;
 	int n, i, k, ret = -1;
-	size_t end;
 	long dlen;
 
 	memset(r, 0, sizeof *r);
-	jsmn_init(&p);
-	n = jsmn_parse(&p, js, len, t, sizeof stack_tokens / sizeof *t);
-	if (n == JSMN_ERROR_NOMEM) {
-		/* Rare: a reply with many tokens.  Count them, then parse again. */
-		jsmn_init(&p);
-		n = jsmn_parse(&p, js, len, NULL, 0);
-		if (n <= 0)
-			return -1;
-		t = xcalloc(n, sizeof *t);
-		jsmn_init(&p);
-		n = jsmn_parse(&p, js, len, t, n);
-	}
-	if (n < 1 || t[0].type != JSMN_OBJECT)
+	if ((n = tokenize(js, len, stack_tokens, NELEM(stack_tokens), &t)) < 0)
 		goto out;
-	for (end = t[0].end; end < len; end++)
-		if (!isspace((unsigned char)js[end]))
-			goto out;
 	for (i = 1, k = 0; k < t[0].size && i + 1 < n; k++) {
 		const jsmntok_t *key = &t[i], *val = &t[i + 1];
 
