@@ -9,6 +9,9 @@
  *
  * Routing:
  *   POST /task/openapi/status   the API (below)
+ *   POST /task/openapi/outputs  the results of a task (v1; see "Results" below)
+ *   POST /openapi/v2/query      state and results at once (v2; see "Results")
+ *   GET  /output/<name>         HTTP 200 and a small body: an output file
  *   any method, any other path  HTTP 404, small HTML body
  *   other method on the API     HTTP 405 (Allow: POST), small HTML body
  *
@@ -89,6 +92,89 @@
  *                 to 102436 bytes: {"code":0,"msg":"aaa...","data":"SUCCESS"}
  *   9129    200   [1,2]  (JSON, but not an object)
  *
+ * Results: the outputs endpoint (v1) and the query endpoint (v2)
+ * -----------------------------------------------------------------------
+ * Output URLs point at the stand-in itself, BASE/output/<ID>_<n>.<type>
+ * (BASE is http://127.0.0.1:PORT), so that they can be downloaded.  The
+ * "standard reason" is RunningHub's documented failure: node_id "276",
+ * node_name "SONIC_PreData", exception_type "TypeError", exception_message
+ * "SONIC_PreData.sampler_main() missing 2 required positional arguments:
+ * 'clip_vision' and 'vae'", a short traceback, current_inputs/outputs "{}".
+ *
+ * An ordinary taskId, by its value modulo 4 as above:
+ *   outputs: QUEUED 813 APIKEY_TASK_IS_QUEUED, RUNNING 804
+ *            APIKEY_TASK_IS_RUNNING, FAILED 805 APIKEY_TASK_STATUS_ERROR with
+ *            data {"failedReason": the standard reason}, SUCCESS code 0 with
+ *            data [one file <ID>_1.png, fileType "png", nodeId "9",
+ *            taskCostTime "12", and consumeCoins and other extra fields]
+ *   v2:      {"taskId","status","errorCode":"","errorMessage":"",
+ *            "failedReason","usage","results","clientId","promptTips"}:
+ *            status by the same rule; SUCCESS has results [<ID>_1.png] and
+ *            usage.taskCostTime "12", FAILED the standard reason; QUEUED and
+ *            RUNNING have results, failedReason and usage null
+ *
+ * Special taskIds of these endpoints.  "status" is what the status endpoint
+ * answers for them (the n-th request, the last one repeating); "v1" is the
+ * outputs endpoint, "v2" the query endpoint.  A sequence a, b means: the
+ * first request to that endpoint gets a, every later one b.
+ *
+ *   name                taskId  status    replies
+ *   ID_ONE_FILE         9200    SUCCESS   v1, v2: one file <ID>_1.png
+ *   ID_MANY_FILES       9201    SUCCESS   v1, v2: <ID>_1.png, <ID>_2.png
+ *                                         (node 9), <ID>_3.mp4 (node 12)
+ *   ID_TEXT_OUTPUT      9202    SUCCESS   v1: one file <ID>_1.txt; v2: a text
+ *                                         output (url null, text
+ *                                         "a cat<TAB>on a mat<LF>line 2 \ é")
+ *                                         then <ID>_2.png
+ *   ID_NO_OUTPUTS       9203    SUCCESS   v1: data []; v2: results []
+ *   ID_FAILED           9204    FAILED    v1: 805, v2: FAILED; the standard
+ *                                         reason with a traceback of
+ *                                         STANDIN_TRACEBACK_LINES lines
+ *                                         (over 100 KiB)
+ *   ID_HOSTILE_REASON   9205    FAILED    v1: 805, v2: FAILED; node_id "77",
+ *                                         node_name "Bad	Node
+",
+ *                                         exception_type "Value Error",
+ *                                         exception_message with 
+, 	,
+ *                                         ESC sequences, U+0085, the raw bytes
+ *                                         FF FE, then 200 x U+9577 (600 bytes)
+ *   ID_OUTPUTS_LATE     9206    SUCCESS   v1: 804, then one file; v2: one file
+ *   ID_OUTPUTS_NEVER    9207    SUCCESS   v1: 804 always; v2: RUNNING
+ *   ID_WAIT_SUCCESS     9208    QUEUED, RUNNING, SUCCESS (3rd request on)
+ *                                         v1: one file; v2: QUEUED, RUNNING,
+ *                                         then SUCCESS with one file
+ *   ID_WAIT_FAILED      9209    QUEUED, RUNNING, FAILED (3rd request on)
+ *                                         v1: 805; v2: QUEUED, RUNNING, then
+ *                                         FAILED; the standard reason
+ *   ID_V2_UNKNOWN       9210    -         v2: taskId "", status "",
+ *                                         errorCode "1007", "task not found"
+ *   ID_V2_BAD_KEY       9211    -         v2: status "", errorCode "806",
+ *                                         errorMessage "APIKEY_USER_NOT_FOUND"
+ *   ID_V2_BAD_KEY_NUM   9212    -         v2: status "", errorCode 1002 (a
+ *                                         number), "invalid api key"
+ *   ID_V2_RATE_LIMITED  9213    -         v2: status "", errorCode "1003",
+ *                                         then SUCCESS with one file
+ *   ID_V2_NOT_FOUND_NUM 9214    -         v2: status "", errorCode 1004 (a
+ *                                         number), "task not found or expired"
+ *   ID_V2_NULLS         9215    -         v2: SUCCESS; errorCode, errorMessage,
+ *                                         failedReason, usage, results,
+ *                                         clientId and promptTips all null
+ *   ID_V2_BARE          9216    -         v2: status SUCCESS and unknown
+ *                                         members only, some with their own
+ *                                         "status", "errorCode" and "results"
+ *   ID_V2_FAILED_CODE   9217    -         v2: FAILED, errorCode "1505",
+ *                                         errorMessage "content refused",
+ *                                         failedReason {}
+ *   ID_V2_OTHER_CODE    9218    -         v2: status "", errorCode "1501",
+ *                                         errorMessage "content refused"
+ *   ID_OUTPUTS_HUGE     9219    SUCCESS   v1, v2: the 4 MiB reply of 9115
+ *   ID_OUTPUTS_CODE0    9220    SUCCESS   v1: {"code":0,"msg":"task is
+ *                                         running","data":null}, then one file
+ *
+ * "-" means: the status endpoint treats the ID as an ordinary one.  A
+ * request without a taskId gets, from v2, status "" and errorCode "301".
+ *
  * Counters and records are updated when a request has been received
  * completely, before any delay, so a request the client gave up on
  * (9106 with a short timeout) is counted too.
@@ -103,6 +189,35 @@
 
 /* The number of requests standin_request() can return (the first ones). */
 #define STANDIN_RECORD_MAX 4096u
+
+/* The special taskIds of the results endpoints (see above). */
+#define ID_ONE_FILE         "9200"
+#define ID_MANY_FILES       "9201"
+#define ID_TEXT_OUTPUT      "9202"
+#define ID_NO_OUTPUTS       "9203"
+#define ID_FAILED           "9204"
+#define ID_HOSTILE_REASON   "9205"
+#define ID_OUTPUTS_LATE     "9206"
+#define ID_OUTPUTS_NEVER    "9207"
+#define ID_WAIT_SUCCESS     "9208"
+#define ID_WAIT_FAILED      "9209"
+#define ID_V2_UNKNOWN       "9210"
+#define ID_V2_BAD_KEY       "9211"
+#define ID_V2_BAD_KEY_NUM   "9212"
+#define ID_V2_RATE_LIMITED  "9213"
+#define ID_V2_NOT_FOUND_NUM "9214"
+#define ID_V2_NULLS         "9215"
+#define ID_V2_BARE          "9216"
+#define ID_V2_FAILED_CODE   "9217"
+#define ID_V2_OTHER_CODE    "9218"
+#define ID_OUTPUTS_HUGE     "9219"
+#define ID_OUTPUTS_CODE0    "9220"
+
+/* The long traceback of ID_FAILED: a first line, this many lines
+ * STANDIN_TRACEBACK_LINE, and the exception's line. */
+#define STANDIN_TRACEBACK_LINES 2000u
+#define STANDIN_TRACEBACK_LINE \
+    "  File \"/opt/ComfyUI/execution.py\", line 151, in recursive_execute\n"
 
 /* Recorded request bodies are cut at this many bytes. */
 #define STANDIN_BODY_MAX (1024u * 1024u)
@@ -139,7 +254,8 @@ unsigned standin_connections(struct standin *);
 /* Requests received so far (answered, being answered or dropped). */
 unsigned standin_requests(struct standin *);
 
-/* How many requests named this taskId. */
+/* How many requests named this taskId: at the status endpoint for "ID",
+ * at the other two for "outputs:ID" and "v2:ID". */
 unsigned standin_requests_for(struct standin *, const char *id);
 
 /* The i-th recorded request (0-based), NULL past the end or past
