@@ -27,7 +27,8 @@ SAN = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover
 FUZZ_SECONDS = 60
 FUZZ_CC = clang
 
-TEST_SRC = tests/check_rhq.c tests/system.c tests/faults.c tests/workflow.c tests/harness.c
+TEST_SRC = tests/check_rhq.c tests/system.c tests/faults.c tests/workflow.c tests/harness.c \
+	tests/results.c
 TESTS = $(TEST_SRC) tests/harness.h tests/suites.h tests/standin.h
 
 all: rhq
@@ -71,7 +72,7 @@ VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full \
 	--errors-for-leak-kinds=definite,indirect,possible
 
 check-valgrind: rhq tests/check_rhq
-	for suite in system faults workflow; do \
+	for suite in system faults workflow results; do \
 		RHQ=./rhq RHQ_WRAPPER="$(VALGRIND)" CK_RUN_SUITE=$$suite tests/check_rhq || exit 1; \
 	done
 

@@ -628,6 +628,7 @@ main(void)
 	srunner_add_suite(sr, system_suite());
 	srunner_add_suite(sr, faults_suite());
 	srunner_add_suite(sr, workflow_suite());
+	srunner_add_suite(sr, results_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -11,6 +11,7 @@ Suite *unit_suite(void);
 Suite *system_suite(void);
 Suite *faults_suite(void);
 Suite *workflow_suite(void);
+Suite *results_suite(void);
 
 /* The stand-in server of the running test, started by the fixture. */
 extern struct standin *srv;
