@@ -6,11 +6,12 @@ _rhq()
 	COMPREPLY=()
 	cur=${COMP_WORDS[COMP_CWORD]}
 	prev=${COMP_WORDS[COMP_CWORD-1]}
-	opts='-0 -a -d -f -h -j -s -V -v -w
-	    --api-key-file --append --base-url --cacert --connect-timeout
+	opts='-0 -a -d -f -h -j -o -s -V -v -w
+	    --api --api-key-file --append --base-url --cacert --connect-timeout
 	    --deadline --delimiter --field --help --insecure-http --interval
-	    --jobs --json --no-progress --null --progress --rate --retries
-	    --retry-delay --site --summary --timeout --verbose --version --wait'
+	    --jobs --json --no-progress --null --outputs --progress --rate
+	    --retries --retry-delay --site --summary --timeout --traceback
+	    --verbose --version --wait'
 
 	case $prev in
 	--api-key-file|--cacert)
@@ -20,6 +21,10 @@ _rhq()
 		;;
 	--site)
 		mapfile -t COMPREPLY < <(compgen -W 'cn ai' -- "$cur")
+		return 0
+		;;
+	--api)
+		mapfile -t COMPREPLY < <(compgen -W 'v1 v2' -- "$cur")
 		return 0
 		;;
 	--base-url|--connect-timeout|--deadline|-d|--delimiter|-f|--field|\

@@ -3,6 +3,7 @@
 # Task IDs are not file names: complete no files unless an option asks for one.
 complete -c rhq -f
 
+complete -c rhq -l api -x -a 'v1 v2' -d 'API version'
 complete -c rhq -l api-key-file -r -F -d 'Read the API key from FILE'
 complete -c rhq -s a -l append -d 'Print the whole input record, TAB, state'
 complete -c rhq -l base-url -x -d 'API root (default https://www.runninghub.cn)'
@@ -18,6 +19,7 @@ complete -c rhq -s j -l jobs -x -d 'Requests in flight, 1-64 (default 1)'
 complete -c rhq -l json -d 'Write one JSON object a line'
 complete -c rhq -l no-progress -d 'Never show the progress line'
 complete -c rhq -s 0 -l null -d 'Input items are separated by NUL'
+complete -c rhq -s o -l outputs -d 'Print the output files of finished tasks'
 complete -c rhq -l progress -d 'Always show the progress line'
 complete -c rhq -l rate -x -d 'At most R requests per second across all jobs'
 complete -c rhq -l retries -x -d 'Retries of a transient failure (default 3)'
@@ -25,6 +27,7 @@ complete -c rhq -l retry-delay -x -d 'First delay before a retry in seconds (def
 complete -c rhq -l site -x -a 'cn ai' -d 'Official API root'
 complete -c rhq -s s -l summary -d 'Count the states on stderr at the end'
 complete -c rhq -l timeout -x -d 'Time limit of one request in seconds (default 30)'
+complete -c rhq -l traceback -d 'Print the traceback of failed tasks'
 complete -c rhq -s v -l verbose -d 'One line per request on stderr'
 complete -c rhq -s V -l version -d 'Print version and exit'
 complete -c rhq -s w -l wait -d 'Poll each task until it finishes'
