@@ -20,6 +20,7 @@
 #   BENCH_SLOW_N   IDs against the 20 ms stand-in                  [200]
 #   BENCH_RSS_N    IDs for the large peak-RSS run                  [200000]
 #   BENCH_TLS_N    IDs over HTTPS + HTTP/2                         [2000]
+#   BENCH_OUT_N    IDs for the -o rows (v1 and v2, stand-in)        [20000]
 #   BENCH_RUNS     runs of each nginx measurement, the best kept    [3]
 #   BENCH_WRK_SECS seconds of each wrk run                         [5]
 #   BENCH_TIMEOUT  limit in seconds for any one measured command   [45]
@@ -33,6 +34,7 @@ N_LOOP=${BENCH_N_LOOP:-500}
 SLOW_N=${BENCH_SLOW_N:-200}
 RSS_N=${BENCH_RSS_N:-200000}
 TLS_N=${BENCH_TLS_N:-2000}
+OUT_N=${BENCH_OUT_N:-20000}
 RUNS=${BENCH_RUNS:-3}
 WRK_SECS=${BENCH_WRK_SECS:-5}
 LIMIT=${BENCH_TIMEOUT:-45}
@@ -50,7 +52,7 @@ die() {
 	exit 1
 }
 
-for v in "$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$RUNS" "$WRK_SECS" "$LIMIT"; do
+for v in "$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$OUT_N" "$RUNS" "$WRK_SECS" "$LIMIT"; do
 	case $v in
 	'' | *[!0-9]* | 0) die "BENCH_* values must be positive whole numbers (got '$v')" ;;
 	esac
@@ -76,6 +78,7 @@ case $STANDIN in /*) ;; *) STANDIN=$(pwd)/$STANDIN ;; esac
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rhq-bench.XXXXXX")
 ngx_pid=
 standin_pid=
+count_pid=
 run_pid=
 
 # reap PID: waits for a child started here, with SIGKILL after 5 s.
@@ -110,6 +113,7 @@ cleanup() {
 	fi
 	[ -z "$ngx_pid" ] || stop "$ngx_pid"
 	[ -z "$standin_pid" ] || stop "$standin_pid"
+	[ -z "$count_pid" ] || stop "$count_pid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -141,6 +145,8 @@ ids() { seq $((FIRST_ID + 1)) $((FIRST_ID + $1)) >"$tmp/ids.$1"; }
 for n in 1 "$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N"; do
 	[ -f "$tmp/ids.$n" ] || ids "$n"
 done
+# IDs that the stand-in says are SUCCESS (value mod 4 = 3), one output file each.
+seq $((FIRST_ID + 3)) 4 $((FIRST_ID + 4 * OUT_N)) >"$tmp/ids.success"
 
 body() { printf '{"apiKey":"%s","taskId":"%s"}' "$KEY" "$1"; }
 
@@ -450,6 +456,39 @@ slow_ratio=$(div "$slow16" "$slow1")
 		"$(m_note=$slow16_note note "$slow_ratio × serial (16 is the limit); $SLOW_N IDs")"
 } >"$tmp/slow.md"
 
+log "-o against a stand-in without delay, v1 and v2"
+# outputs_run NAME API JOBS: rhq -o over the SUCCESS IDs against a fresh
+# stand-in started with --stats, which counts the requests it served, the best
+# of RUNS runs; one row of the -o table, with the requests per ID (over every
+# run made) side by side with the IDs/s.
+outputs_run() {
+	rm -f "$tmp/count.out"
+	"$STANDIN" --stats >"$tmp/count.out" 2>"$tmp/count.log" &
+	count_pid=$!
+	i=0
+	while [ $i -lt 100 ] && [ ! -s "$tmp/count.out" ]; do
+		kill -0 "$count_pid" 2>/dev/null || die "stand-in failed: $(cat "$tmp/count.log")"
+		sleep 0.05
+		i=$((i + 1))
+	done
+	_port=$(head -n 1 "$tmp/count.out")
+	case $_port in '' | *[!0-9]*) die "stand-in printed no port" ;; esac
+	measure "$1" "$OUT_N" "$RUNS" "$tmp/ids.success" "$RHQ" -o --api "$2" -j "$3" \
+		--base-url "http://127.0.0.1:$_port"
+	_runs=$_k # the runs measure made
+	stop "$count_pid"
+	count_pid=
+	_reqs=$(sed -n '2s/ requests.*//p' "$tmp/count.out")
+	case $_reqs in '' | *[!0-9]*) die "stand-in counted no requests" ;; esac
+	printf '| rhq -o --api %s -j %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(fmt "$m_rate")" \
+		"$_reqs" "$(div "$_reqs" $((_runs * OUT_N)))" "$m_cpu_us" \
+		"$(note "$OUT_N IDs × $_runs runs")" >>"$tmp/outputs.md"
+}
+for j in 1 8; do
+	outputs_run "out_v1_j$j" v1 "$j"
+	outputs_run "out_v2_j$j" v2 "$j"
+done
+
 log "peak RSS"
 measure rss1 1 1 "$tmp/ids.1" "$tmp/pin" "$RHQ" --base-url "$HTTP"
 rss1=$m_rss rss1_note=$m_note
@@ -501,8 +540,8 @@ model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 		"$(curl --version | awk 'NR == 1 { print $1, $2 }')" \
 		"$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" \
 		"$(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }')"
-	printf 'Command: %s (BENCH_N=%s BENCH_N_LOOP=%s BENCH_SLOW_N=%s BENCH_RSS_N=%s BENCH_TLS_N=%s BENCH_RUNS=%s), %s.\n' "\`make bench\`" \
-		"$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$RUNS" "$(date -u +%Y-%m-%d)"
+	printf 'Command: %s (BENCH_N=%s BENCH_N_LOOP=%s BENCH_SLOW_N=%s BENCH_RSS_N=%s BENCH_TLS_N=%s BENCH_OUT_N=%s BENCH_RUNS=%s), %s.\n' "\`make bench\`" \
+		"$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$OUT_N" "$RUNS" "$(date -u +%Y-%m-%d)"
 	echo
 	echo "Against nginx returning a fixed JSON reply on loopback (HTTP/1.1); every client sends"
 	echo "the same POST (JSON body, Bearer header). Best of $RUNS runs each; $placement."
@@ -512,6 +551,14 @@ model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "| --- | ---: | ---: | ---: | --- |"
 	cat "$tmp/table.md"
 	cat "$tmp/slow.md"
+	echo
+	echo "With -o against the stand-in (libmicrohttpd, no delay): $OUT_N IDs that are all SUCCESS with"
+	echo "one output file each, so v1 asks status then outputs and v2 asks once. Best of $RUNS runs;"
+	echo "requests as counted by the stand-in (\`--stats\`) over all runs:"
+	echo
+	echo "| rhq config | IDs/s | requests | requests per ID | client CPU µs/ID | notes |"
+	echo "| --- | ---: | ---: | ---: | ---: | --- |"
+	cat "$tmp/outputs.md"
 	echo
 	echo "Over HTTPS + HTTP/2 (nginx, self-signed certificate, \`--cacert\`); connections as counted by nginx:"
 	echo
