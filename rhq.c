@@ -1564,17 +1564,29 @@ tok_null(const char *js, const jsmntok_t *t)
 	    memcmp(js + t->start, "null", 4) == 0;
 }
 
+/*
+ * The members of an object, as jsmn builds them: a name is a child of the
+ * object and its value the name's one child, so the next member comes after
+ * the name's whole subtree.  jsmn also accepts a name without a value
+ * ({"a" "b"}); walking by pairs there would leave the object and read its
+ * neighbours' tokens, so the new parsers take such a reply for what it is:
+ * not JSON.
+ */
+static int
+is_member(const jsmntok_t *t, int i, int n)
+{
+	return t[i].type == JSMN_STRING && t[i].size == 1 && i + 1 < n;
+}
+
 /* Index of the value of member key of the object at token o, or -1. */
 static int
 member(const char *js, const jsmntok_t *t, int n, int o, const char *key)
 {
 	int i = o + 1, k;
 
-	for (k = 0; k < t[o].size && i + 1 < n; k++) {
+	for (k = 0; k < t[o].size && i < n && is_member(t, i, n); k++, i = skip_value(t, i, n))
 		if (tok_is(js, &t[i], key))
 			return i + 1;
-		i = skip_value(t, i + 1, n);
-	}
 	return -1;
 }
 
@@ -1639,7 +1651,9 @@ read_output(struct results *r, const char *js, const jsmntok_t *t, int n, int o)
 	int i = o + 1, k;
 	size_t f;
 
-	for (k = 0; k < t[o].size && i + 1 < n; k++, i = skip_value(t, i + 1, n)) {
+	for (k = 0; k < t[o].size && i < n; k++, i = skip_value(t, i, n)) {
+		if (!is_member(t, i, n))
+			return -1;
 		for (f = 0; f < NELEM(output_keys); f++)
 			if (tok_is(js, &t[i], output_keys[f].key) &&
 			    pool_add(r, js, &t[i + 1],
@@ -1682,11 +1696,14 @@ read_reason(struct results *r, const char *js, const jsmntok_t *t, int n, int o,
 
 	if (r == NULL || t[o].type != JSMN_OBJECT)
 		return 0;
-	for (k = 0; k < t[o].size && i + 1 < n; k++, i = skip_value(t, i + 1, n))
+	for (k = 0; k < t[o].size && i < n; k++, i = skip_value(t, i, n)) {
+		if (!is_member(t, i, n))
+			return -1;
 		for (f = 0; f < R_NFIELDS; f++)
 			if ((f != R_TRACEBACK || traceback) && tok_is(js, &t[i], reason_keys[f]) &&
 			    pool_add(r, js, &t[i + 1], &r->reason[f]) < 0)
 				return -1;
+	}
 	return 0;
 }
 
@@ -1708,10 +1725,10 @@ parse_outputs_reply(const char *js, size_t len, struct reply *r, struct results 
 		results_reset(res);
 	if ((n = tokenize(js, len, stack_tokens, NELEM(stack_tokens), &t)) < 0)
 		goto out;
-	for (i = 1, k = 0; k < t[0].size && i + 1 < n; k++, i = skip_value(t, i + 1, n)) {
+	for (i = 1, k = 0; k < t[0].size && i < n; k++, i = skip_value(t, i, n)) {
 		const jsmntok_t *key = &t[i], *val = &t[i + 1];
 
-		if (key->type != JSMN_STRING)
+		if (!is_member(t, i, n))
 			goto out;
 		if (tok_is(js, key, "code")) {
 			if (parse_code(js, val, &r->code) < 0)
@@ -1803,10 +1820,10 @@ parse_v2_reply(const char *js, size_t len, struct v2_reply *v, struct results *r
 		results_reset(res);
 	if ((n = tokenize(js, len, stack_tokens, NELEM(stack_tokens), &t)) < 0)
 		goto out;
-	for (i = 1, k = 0; k < t[0].size && i + 1 < n; k++, i = skip_value(t, i + 1, n)) {
+	for (i = 1, k = 0; k < t[0].size && i < n; k++, i = skip_value(t, i, n)) {
 		const jsmntok_t *key = &t[i], *val = &t[i + 1];
 
-		if (key->type != JSMN_STRING)
+		if (!is_member(t, i, n))
 			goto out;
 		if (tok_is(js, key, "status") && val->type == JSMN_STRING) {
 			if ((dlen = json_unescape(js + val->start, val->end - val->start,

@@ -233,6 +233,11 @@ static const struct outputs_case {
 	    -1, 0, 0, 0, NULL, NULL, NULL, "", "", "" },
 	{ "truncated", "{\"code\":0,\"data\":[{\"fileUrl\":\"a", -1, 0, 0, 0, NULL, NULL, NULL,
 	    "", "", "" },
+	/* jsmn takes a name without a value; pairing tokens there would read the next item. */
+	{ "a name without a value", "{\"code\":0,\"data\":[{\"nodeId\" \"x\",\"y\":1},"
+	    "{\"fileUrl\":\"u\"}]}", -1, 0, 0, 0, NULL, NULL, NULL, "", "", "" },
+	{ "a name without a value, at the top", "{\"code\" 0}", -1, 0, 0, 0, NULL, NULL, NULL,
+	    "", "", "" },
 };
 
 START_TEST(parse_outputs_table)
@@ -325,6 +330,12 @@ static const struct v2_case {
 	{ "bad escape in status", "{\"status\":\"\\x\"}", -1, "", 0, 0, "", "", 0, NULL, "", "" },
 	{ "bad escape in a result", "{\"results\":[{\"url\":\"\\u12\"}]}", -1, "", 0, 0, "", "",
 	    0, NULL, "", "" },
+	{ "a name without a value", "{\"results\":[{\"url\"\"\",\"x\",\"text\":\"b\"},"
+	    "{\"url\":\"u\",\"text\":\"b\"}]}", -1, "", 0, 0, "", "", 0, NULL, "", "" },
+	{ "a name without a value, at the top", "{\"status\" \"SUCCESS\"}", -1, "", 0, 0, "", "",
+	    0, NULL, "", "" },
+	{ "a name without a value in failedReason", "{\"failedReason\":{\"node_id\" \"1\"}}",
+	    -1, "", 0, 0, "", "", 0, NULL, "", "" },
 };
 
 START_TEST(parse_v2_table)
