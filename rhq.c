@@ -3199,6 +3199,8 @@ make_urls(const char *base)
 		n--;
 	if (u == NULL)
 		die("out of memory");
+	/* Held by a global at once, so that no exit below leaves it unreachable. */
+	curlus[REQ_STATUS] = u;
 	for (k = 0; k < NELEM(endpoints); k++)
 		urls[k] = xasprintf("%.*s%s", (int)n, base, endpoints[k].path);
 	if (curl_url_set(u, CURLUPART_URL, urls[REQ_STATUS], 0) != CURLUE_OK ||
@@ -3220,7 +3222,6 @@ make_urls(const char *base)
 		    "use https (or --insecure-http)", host);
 	curl_free(scheme);
 	curl_free(host);
-	curlus[REQ_STATUS] = u;
 	/* The same root with another path: it parses when the status URL did. */
 	for (k = 1; k < NELEM(endpoints); k++)
 		if ((curlus[k] = curl_url()) == NULL ||
