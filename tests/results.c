@@ -587,33 +587,27 @@ struct run_case {
 
 static const struct run_case run_cases[] = {
 	/* v1: status first, then outputs for SUCCESS and FAILED. */
-	{ "v1 one file", ARGS("-o", ID_ONE_FILE), NOENV, NULL, 0,
-	    FILE_ROW(ID_ONE_FILE, "1", "png"), "", 2, 0 },
-	{ "v1 a row per file", ARGS("-o", ID_MANY_FILES), NOENV, NULL, 0,
-	    FILE_ROW(ID_MANY_FILES, "1", "png") FILE_ROW(ID_MANY_FILES, "2", "png")
-	    FILE_ROW(ID_MANY_FILES, "3", "mp4"), "", 2, 0 },
-	{ "v1 no outputs", ARGS("-o", ID_NO_OUTPUTS), NOENV, NULL, 0,
-	    ROW(ID_NO_OUTPUTS, "SUCCESS", ""), "", 2, 0 },
-	{ "v1 failure reason, reply over 64 KiB", ARGS("-o", ID_FAILED), NOENV, NULL, 0,
-	    ROW(ID_FAILED, "FAILED", STD_LINE), "", 2, 0 },
-	{ "v1 ordinary IDs", ARGS("-o", "3", "2", "1", "4"), NOENV, NULL, 0,
+	{ "v1 rows: files, none, a failure (reply over 64 KiB), unfinished",
+	    ARGS("-o", ID_ONE_FILE, ID_MANY_FILES, ID_NO_OUTPUTS, ID_FAILED, "3", "2", "1", "4"),
+	    NOENV, NULL, 0,
+	    FILE_ROW(ID_ONE_FILE, "1", "png") FILE_ROW(ID_MANY_FILES, "1", "png")
+	    FILE_ROW(ID_MANY_FILES, "2", "png") FILE_ROW(ID_MANY_FILES, "3", "mp4")
+	    ROW(ID_NO_OUTPUTS, "SUCCESS", "") ROW(ID_FAILED, "FAILED", STD_LINE)
 	    FILE_ROW("3", "1", "png") ROW("2", "FAILED", STD_LINE) ROW("1", "RUNNING", "")
-	    ROW("4", "QUEUED", ""), "", 6, 0 },
+	    ROW("4", "QUEUED", ""), "", 14, 0 },
 	{ "v1 other rows: empty detail, no outputs asked",
 	    ARGS("-o", "9125", "9807", "9124", "abc"), NOENV, NULL, 1,
 	    ROW("9125", "CANCEL", "") ROW("9807", "NOT_FOUND", "") ROW("9124", "ERROR", "")
 	    ROW("abc", "INVALID", ""),
 	    "rhq: 9124: HTTP 404\nrhq: argument 4: invalid task ID\n", 3, 0 },
-	{ "v1 804 right after SUCCESS is retried", ARGS("-o", RETRY, ID_OUTPUTS_LATE), NOENV,
-	    NULL, 0, FILE_ROW(ID_OUTPUTS_LATE, "1", "png"), "", 3, 0 },
-	{ "v1 code 0 without a list is retried", ARGS("-o", RETRY, ID_OUTPUTS_CODE0), NOENV,
-	    NULL, 0, FILE_ROW(ID_OUTPUTS_CODE0, "1", "png"), "", 3, 0 },
-	{ "v1 outputs never ready", ARGS("-o", RETRY, "--retries", "1", ID_OUTPUTS_NEVER),
-	    NOENV, NULL, 1, ROW(ID_OUTPUTS_NEVER, "ERROR", ""),
-	    "rhq: " ID_OUTPUTS_NEVER ": API error 804 (APIKEY_TASK_IS_RUNNING)\n", 3, 0 },
-	{ "v1 outputs reply over 1 MiB", ARGS("-o", ID_OUTPUTS_HUGE), NOENV, NULL, 1,
-	    ROW(ID_OUTPUTS_HUGE, "ERROR", ""),
-	    "rhq: " ID_OUTPUTS_HUGE ": reply larger than 1024 KiB\n", 2, 0 },
+	{ "v1 not ready right after SUCCESS (804, code 0 without a list): retried",
+	    ARGS("-o", RETRY, ID_OUTPUTS_LATE, ID_OUTPUTS_CODE0), NOENV, NULL, 0,
+	    FILE_ROW(ID_OUTPUTS_LATE, "1", "png") FILE_ROW(ID_OUTPUTS_CODE0, "1", "png"), "", 6, 0 },
+	{ "v1 outputs never ready, or over 1 MiB: ERROR rows",
+	    ARGS("-o", RETRY, "--retries", "1", ID_OUTPUTS_NEVER, ID_OUTPUTS_HUGE), NOENV, NULL, 1,
+	    ROW(ID_OUTPUTS_NEVER, "ERROR", "") ROW(ID_OUTPUTS_HUGE, "ERROR", ""),
+	    "rhq: " ID_OUTPUTS_NEVER ": API error 804 (APIKEY_TASK_IS_RUNNING)\n"
+	    "rhq: " ID_OUTPUTS_HUGE ": reply larger than 1024 KiB\n", 5, 0 },
 	{ "v1 -a appends state and detail", ARGS("-o", "-a", "-f", "2"), NOENV,
 	    "job1\t" ID_MANY_FILES "\r\njob2\t2\nlonely\n", 1,
 	    "job1\t" FILE_ROW(ID_MANY_FILES, "1", "png") "job1\t" FILE_ROW(ID_MANY_FILES, "2", "png")
