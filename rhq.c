@@ -237,6 +237,8 @@ struct task {
 	long code;
 	char *msg;			/* the API's msg, kept for --json */
 	size_t msg_cap;
+	char *why;			/* the cause of an own error row, for --json */
+	size_t why_cap;
 	int attempts;			/* tries of the current poll */
 	int polls;			/* answered polls, with --wait */
 	enum req req;			/* what its next request asks */
@@ -403,8 +405,15 @@ static struct {
 	unsigned long other;		/* rows of states beyond the table */
 } tally;
 
+/*
+ * The progress line: LIVE redraws it in place on a terminal, DUMB too but
+ * without escape sequences (TERM=dumb or unset), LINES writes a plain line
+ * at most once a second (stderr is a file or a pipe).
+ */
 static struct {
-	int on, shown;
+	enum { PROG_OFF, PROG_LIVE, PROG_DUMB, PROG_LINES } mode;
+	int shown;		/* bytes of the line on the terminal now */
+	int over_rows;		/* stdout is the same terminal: erase before rows */
 	double start, last;
 } prog;
 
@@ -910,6 +919,14 @@ static const char *
 res_str(const struct results *r, size_t off)
 {
 	return off != 0 ? r->pool + off : "";
+}
+
+/* Keeps why a row is an error, for --json: the same words as on stderr. */
+static void
+set_why(struct task *t, const char *why)
+{
+	if (opt.json)
+		copy_into(&t->why, &t->why_cap, why, strlen(why));
 }
 
 static void
@@ -1965,7 +1982,7 @@ classify_reply(const struct reply *r, struct outcome *o)
 		snprintf(o->state, sizeof o->state, "%s", c->extra);
 		break;
 	case C_NOT_FOUND:
-		o->kind = OUT_NOT_FOUND;
+		api_error(o, OUT_NOT_FOUND, r, c);
 		break;
 	case C_TRANSIENT:
 		api_error(o, OUT_RETRY, r, c);
@@ -2215,6 +2232,7 @@ static void
 fail(struct task *t, const char *why)
 {
 	note("%s: %s", t->id, why);
+	set_why(t, why);
 	t->own = OWN_ERROR;
 	t->attempts = 0;
 	finish(t);
@@ -2247,6 +2265,7 @@ apply(struct task *t, const struct outcome *o, double tn)
 		finish(t);	/* with the state the status reply gave */
 		break;
 	case OUT_NOT_FOUND:
+		set_why(t, o->why);
 		settle(t, OWN_NOT_FOUND, "", tn);
 		break;
 	case OUT_RETRY:
@@ -2272,6 +2291,7 @@ apply(struct task *t, const struct outcome *o, double tn)
 		break;
 	case OUT_INVALID:
 		note("%s", o->why);
+		set_why(t, o->why);
 		t->own = OWN_INVALID;
 		finish(t);
 		break;
@@ -2587,6 +2607,10 @@ put_json_row(const struct task *t, const char *bad)
 		putchar(',');
 		put_json_string("msg", t->msg, strlen(t->msg));
 	}
+	if (own_states[t->own].is_error && t->why != NULL) {
+		putchar(',');
+		put_json_string("error", t->why, strlen(t->why));
+	}
 	if (opt.append) {
 		putchar(',');
 		put_json_string("record", t->text, t->text_len);
@@ -2662,6 +2686,8 @@ put_row(const struct task *t)
 static void
 retire(struct task *t)
 {
+	if (prog.over_rows)
+		progress_erase();
 	put_row(t);
 	t->phase = T_GONE;
 	window.live--;
@@ -2751,32 +2777,49 @@ put_summary(void)
 }
 
 /*
- * The progress line: redrawn in place at most ten times a second, once the
- * run has lasted a second, and erased before any other message and at the end.
+ * The progress line is drawn once the run has lasted a second, at most ten
+ * times a second (once a second as plain lines), never while rhq only waits
+ * for input, and erased before any other message, before rows that go to
+ * the same terminal, and at the end.
  */
 static void
 progress_draw(double t)
 {
-	double rate;
+	char line[128];
+	int n;
 
-	if (!prog.on || t - prog.start < 1 || t - prog.last < 0.1)
+	if (prog.mode == PROG_OFF || t - prog.start < 1 ||
+	    t - prog.last < (prog.mode == PROG_LINES ? 1 : 0.1))
 		return;
+	if (in_flight == 0 && heap.n == 0 && src.starved) {
+		progress_erase();
+		return;
+	}
 	prog.last = t;
-	rate = tally.rows / (t - prog.start);
-	fprintf(stderr, "\rrhq: %lu done, %.1f/s, %lu error%s\033[K", tally.rows, rate,
-	    tally.errors, tally.errors == 1 ? "" : "s");
+	n = snprintf(line, sizeof line, "rhq: %lu done, %.1f/s, %lu error%s", tally.rows,
+	    tally.rows / (t - prog.start), tally.errors, tally.errors == 1 ? "" : "s");
+	if (prog.mode == PROG_LINES)
+		fprintf(stderr, "%s\n", line);
+	else if (prog.mode == PROG_LIVE)
+		fprintf(stderr, "\r%s\033[K", line);
+	else
+		fprintf(stderr, "\r%s%*s", line, prog.shown > n ? prog.shown - n : 0, "");
 	fflush(stderr);
-	prog.shown = 1;
+	if (prog.mode != PROG_LINES)
+		prog.shown = prog.shown > n ? prog.shown : n;
 }
 
 static void
 progress_erase(void)
 {
-	if (prog.shown) {
+	if (prog.shown == 0)
+		return;
+	if (prog.mode == PROG_LIVE)
 		fputs("\r\033[K", stderr);
-		fflush(stderr);
-		prog.shown = 0;
-	}
+	else
+		fprintf(stderr, "\r%*s\r", prog.shown, "");
+	fflush(stderr);
+	prog.shown = 0;
 }
 
 /* ------------------------------------------------------------ scheduler */
@@ -2970,8 +3013,8 @@ run(void)
 		/* Rows written make room: take more records before sleeping. */
 		if (moved > 0 && !src.done && !src.starved && !window_full())
 			continue;
-		progress_draw(tn);
 		flush_output();
+		progress_draw(tn);
 		check_reader(tn);
 		wait_for_work(tn, started);
 		collect_finished();
@@ -3064,6 +3107,26 @@ help(void)
 	exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
 }
 
+/*
+ * Is s a plain decimal number: digits, and (point) at most one decimal point?
+ * strtod() and strtol() would also take signs, spaces, hex, exponents, inf.
+ */
+static int
+plain_decimal(const char *s, int point)
+{
+	int digits = 0;
+
+	for (; *s; s++) {
+		if (*s == '.' && point)
+			point = 0;
+		else if (*s >= '0' && *s <= '9')
+			digits++;
+		else
+			return 0;
+	}
+	return digits > 0;
+}
+
 /* A decimal number from the command line; what says what it counts. */
 static double
 number_arg(const char *name, const char *s, double min, double max, const char *what)
@@ -3073,7 +3136,7 @@ number_arg(const char *name, const char *s, double min, double max, const char *
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (end == s || *end != '\0' || errno || !isfinite(v) || v < min || v > max) {
+	if (!plain_decimal(s, 1) || *end != '\0' || errno || v < min || v > max) {
 		note("%s: invalid value '%s' (a number of %s from %g to %g)", name, s,
 		    what, min, max);
 		usage();
@@ -3095,7 +3158,7 @@ count_arg(const char *name, const char *s, long min, long max)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno || v < min || v > max) {
+	if (!plain_decimal(s, 0) || *end != '\0' || errno || v < min || v > max) {
 		note("%s: invalid value '%s' (a whole number from %ld to %ld)", name, s,
 		    min, max);
 		usage();
@@ -3103,57 +3166,71 @@ count_arg(const char *name, const char *s, long min, long max)
 	return v;
 }
 
-/* Reads the API key from a file: one trailing newline is not part of it. */
+/*
+ * Reads the API key from a file (or stdin, for "-"): one trailing newline is
+ * not part of it.  where names the file and the option or variable that gave
+ * it, for messages.
+ */
 static char *
-read_key_file(const char *path)
+read_key_file(const char *path, const char *where)
 {
 	char buf[KEY_MAX + 4], *key;	/* the key, a CRLF, and one byte to see more */
+	int from_stdin = strcmp(path, "-") == 0, fd = STDIN_FILENO;
 	struct stat st;
 	size_t n = 0;
 	ssize_t r;
-	int fd;
 
-	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) < 0)
-		die_errno("%s", path);
-	if (st.st_mode & (S_IRGRP | S_IROTH))
+	if ((!from_stdin && (fd = open(path, O_RDONLY)) < 0) || fstat(fd, &st) < 0)
+		die_errno("%s", where);
+	if (!from_stdin && S_ISREG(st.st_mode) && (st.st_mode & (S_IRGRP | S_IROTH)))
 		note("warning: %s is readable by others; chmod 600 %s", path, path);
 	/* The file may be a pipe that delivers the key in pieces. */
 	while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) != 0) {
 		if (r < 0 && errno != EINTR)
-			die_errno("%s", path);
+			die_errno("%s", where);
 		if (r > 0)
 			n += r;
 	}
-	close(fd);
+	if (!from_stdin)
+		close(fd);
 	if (memchr(buf, '\0', n) != NULL)
-		die("%s: the API key contains control characters", path);
+		die("%s: the API key contains control characters", where);
 	buf[n] = '\0';
 	if (n > 0 && buf[n - 1] == '\n')
 		buf[--n] = '\0';
 	if (n > 0 && buf[n - 1] == '\r')
 		buf[--n] = '\0';
 	if (n > KEY_MAX)
-		die("%s: too long for an API key", path);
+		die("%s: too long for an API key", where);
 	key = xstrdup(buf);
 	wipe(buf, sizeof buf);
 	return key;
 }
 
+/* The key: from --api-key-file, RUNNINGHUB_API_KEY_FILE or RUNNINGHUB_API_KEY. */
 static char *
 find_key(void)
 {
-	const char *file = opt.key_file ? opt.key_file : getenv("RUNNINGHUB_API_KEY_FILE");
+	const char *file = opt.key_file, *from = "--api-key-file";
 	const char *env = getenv("RUNNINGHUB_API_KEY"), *bad = NULL;
+	static char *where;		/* static: still reachable when rhq dies */
 	char *key;
 	size_t i;
 
-	if (file != NULL && *file != '\0')
-		key = read_key_file(file);
-	else if (env != NULL && *env != '\0')
+	if (file == NULL) {
+		file = getenv("RUNNINGHUB_API_KEY_FILE");
+		from = "RUNNINGHUB_API_KEY_FILE";
+	}
+	if (file != NULL && *file != '\0') {
+		where = xasprintf("%s (from %s)", strcmp(file, "-") ? file : "stdin", from);
+		key = read_key_file(file, where);
+	} else if (env != NULL && *env != '\0') {
+		where = xstrdup("RUNNINGHUB_API_KEY");
 		key = xstrdup(env);
-	else
+	} else {
 		die("no API key: set RUNNINGHUB_API_KEY, or put the key in a "
 		    "file and use --api-key-file FILE (or RUNNINGHUB_API_KEY_FILE)");
+	}
 	for (i = 0; key[i] && bad == NULL; i++)
 		if ((unsigned char)key[i] < 0x20 || key[i] == 0x7f)
 			bad = "the API key contains control characters";
@@ -3162,9 +3239,12 @@ find_key(void)
 	else if (i > KEY_MAX)
 		bad = "the API key is too long";
 	if (bad != NULL) {
+		wipe(key, i);
 		free(key);
-		die("%s: %s", file && *file ? file : "RUNNINGHUB_API_KEY", bad);
+		die("%s: %s", where, bad);
 	}
+	free(where);
+	where = NULL;
 	return key;
 }
 
@@ -3191,7 +3271,8 @@ is_loopback(const char *host)
 static void
 make_urls(const char *base)
 {
-	CURLU *u = curl_url();
+	/* Held by a global from the start, so that it is not lost when rhq dies. */
+	CURLU *u = curlus[REQ_STATUS] = curl_url();
 	char *scheme = NULL, *host = NULL;
 	size_t n = strlen(base), k;
 
@@ -3199,8 +3280,6 @@ make_urls(const char *base)
 		n--;
 	if (u == NULL)
 		die("out of memory");
-	/* Held by a global at once, so that no exit below leaves it unreachable. */
-	curlus[REQ_STATUS] = u;
 	for (k = 0; k < NELEM(endpoints); k++)
 		urls[k] = xasprintf("%.*s%s", (int)n, base, endpoints[k].path);
 	if (curl_url_set(u, CURLUPART_URL, urls[REQ_STATUS], 0) != CURLUE_OK ||
@@ -3268,6 +3347,7 @@ teardown(void)
 		free(window.t[s].text);
 		free(window.t[s].msg);
 		results_free(&window.t[s].res);
+		free(window.t[s].why);
 	}
 	free(window.t);
 	free(heap.v);
@@ -3318,134 +3398,157 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The API version, from --api or (what) RUNNINGHUB_API. */
-static enum api
-api_arg(const char *what, const char *s)
-{
-	if (strcmp(s, "v1") == 0)
-		return API_V1;
-	if (strcmp(s, "v2") == 0)
-		return API_V2;
-	note("%s: '%s' is neither v1 nor v2", what, s);
-	usage();
-}
+/* What the options set, so that the environment is only the default. */
+static const char *base_option, *api_option;
+static int base_url_set, site_set, deadline_set, delim_set, interval_set;
 
-static void
-parse_options(int argc, char *argv[])
+/* Options about records and rows; returns 0 for an option of another kind. */
+static int
+take_record_option(int ch, const char *arg)
 {
-	const char *base = getenv("RUNNINGHUB_BASE_URL"), *api = getenv("RUNNINGHUB_API");
-	const char *api_from = "RUNNINGHUB_API";
-	int ch, deadline_set = 0, delim_set = 0;
-
-	if (base == NULL || *base == '\0')
-		base = SITE_CN;
-	while ((ch = getopt_long(argc, argv, "0ad:f:hj:osVvw", longopts, NULL)) != -1) {
-		switch (ch) {
-		case '0':
-			opt.sep = '\0';
-			break;
-		case 'a':
-			opt.append = 1;
-			break;
-		case 'd':
-			if (strlen(optarg) != 1) {
-				note("--delimiter: '%s' is not a single character", optarg);
-				usage();
-			}
-			opt.delim = optarg[0];
-			delim_set = 1;
-			break;
-		case 'f':
-			opt.field = count_arg("--field", optarg, 1, 1000000);
-			break;
-		case 'h':
-			help();
-			break;
-		case 'j':
-			opt.jobs = count_arg("--jobs", optarg, 1, JOBS_MAX);
-			break;
-		case 'o':
-			opt.outputs = 1;
-			break;
-		case 's':
-			opt.summary = 1;
-			break;
-		case 'V':
-			puts("rhq " RHQ_VERSION);
-			exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
-		case 'v':
-			opt.verbose = 1;
-			break;
-		case 'w':
-			opt.wait = 1;
-			break;
-		case OPT_BASE_URL:
-			base = optarg;
-			break;
-		case OPT_SITE:
-			if (strcmp(optarg, "cn") == 0)
-				base = SITE_CN;
-			else if (strcmp(optarg, "ai") == 0)
-				base = SITE_AI;
-			else {
-				note("--site: '%s' is neither cn nor ai", optarg);
-				usage();
-			}
-			break;
-		case OPT_KEY_FILE:
-			opt.key_file = optarg;
-			break;
-		case OPT_TIMEOUT:
-			opt.timeout = seconds_arg("--timeout", optarg, 0.001, 86400);
-			break;
-		case OPT_CONNECT_TIMEOUT:
-			opt.connect_timeout = seconds_arg("--connect-timeout", optarg, 0.001,
-			    86400);
-			break;
-		case OPT_CACERT:
-			opt.cacert = optarg;
-			break;
-		case OPT_INSECURE_HTTP:
-			opt.insecure_http = 1;
-			break;
-		case OPT_RETRIES:
-			opt.retries = count_arg("--retries", optarg, 0, 100);
-			break;
-		case OPT_RETRY_DELAY:
-			opt.retry_delay = seconds_arg("--retry-delay", optarg, 0, 3600);
-			break;
-		case OPT_RATE:
-			opt.rate = number_arg("--rate", optarg, 0.001, 1e6, "requests a second");
-			break;
-		case OPT_INTERVAL:
-			opt.interval = seconds_arg("--interval", optarg, 0.01, 86400);
-			break;
-		case OPT_DEADLINE:
-			opt.deadline = seconds_arg("--deadline", optarg, 0.001, 1e7);
-			deadline_set = 1;
-			break;
-		case OPT_JSON:
-			opt.json = 1;
-			break;
-		case OPT_PROGRESS:
-			opt.progress = 1;
-			break;
-		case OPT_NO_PROGRESS:
-			opt.progress = -1;
-			break;
-		case OPT_API:
-			api = optarg;
-			api_from = "--api";
-			break;
-		case OPT_TRACEBACK:
-			opt.traceback = 1;
-			break;
-		default:
+	switch (ch) {
+	case '0':
+		opt.sep = '\0';
+		break;
+	case 'a':
+		opt.append = 1;
+		break;
+	case 'd':
+		if (strlen(arg) != 1) {
+			note("--delimiter: '%s' is not a single character", arg);
 			usage();
 		}
+		opt.delim = arg[0];
+		delim_set = 1;
+		break;
+	case 'f':
+		opt.field = count_arg("--field", arg, 1, 1000000);
+		break;
+	case 's':
+		opt.summary = 1;
+		break;
+	case OPT_JSON:
+		opt.json = 1;
+		break;
+	case OPT_PROGRESS:
+		opt.progress = 1;
+		break;
+	case OPT_NO_PROGRESS:
+		opt.progress = -1;
+		break;
+	case 'o':
+		opt.outputs = 1;
+		break;
+	case OPT_TRACEBACK:
+		opt.traceback = 1;
+		break;
+	default:
+		return 0;
 	}
+	return 1;
+}
+
+/* Options about the API and its requests; returns 0 for an option of another kind. */
+static int
+take_request_option(int ch, const char *arg)
+{
+	switch (ch) {
+	case OPT_API:
+		api_option = arg;
+		break;
+	case OPT_BASE_URL:
+		base_option = arg;
+		base_url_set = 1;
+		break;
+	case OPT_SITE:
+		if (strcmp(arg, "cn") != 0 && strcmp(arg, "ai") != 0) {
+			note("--site: '%s' is neither cn nor ai", arg);
+			usage();
+		}
+		base_option = arg[0] == 'c' ? SITE_CN : SITE_AI;
+		site_set = 1;
+		break;
+	case OPT_KEY_FILE:
+		opt.key_file = arg;
+		break;
+	case OPT_TIMEOUT:
+		opt.timeout = seconds_arg("--timeout", arg, 0.001, 86400);
+		break;
+	case OPT_CONNECT_TIMEOUT:
+		opt.connect_timeout = seconds_arg("--connect-timeout", arg, 0.001, 86400);
+		break;
+	case OPT_CACERT:
+		opt.cacert = arg;
+		break;
+	case OPT_INSECURE_HTTP:
+		opt.insecure_http = 1;
+		break;
+	case 'v':
+		opt.verbose = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* Options about pace, retries and waiting; returns 0 for an option of another kind. */
+static int
+take_schedule_option(int ch, const char *arg)
+{
+	switch (ch) {
+	case 'j':
+		opt.jobs = count_arg("--jobs", arg, 1, JOBS_MAX);
+		break;
+	case 'w':
+		opt.wait = 1;
+		break;
+	case OPT_RETRIES:
+		opt.retries = count_arg("--retries", arg, 0, 100);
+		break;
+	case OPT_RETRY_DELAY:
+		opt.retry_delay = seconds_arg("--retry-delay", arg, 0, 3600);
+		break;
+	case OPT_RATE:
+		opt.rate = number_arg("--rate", arg, 0.001, 1e6, "requests a second");
+		break;
+	case OPT_INTERVAL:
+		opt.interval = seconds_arg("--interval", arg, 0.01, 86400);
+		interval_set = 1;
+		break;
+	case OPT_DEADLINE:
+		opt.deadline = seconds_arg("--deadline", arg, 0.001, 1e7);
+		deadline_set = 1;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+/* Options that make sense only together, or not at all together. */
+static void
+check_options(int argc, char *argv[])
+{
+	const char *key_file = opt.key_file ? opt.key_file : getenv("RUNNINGHUB_API_KEY_FILE");
+	int i, ids_on_stdin = argc == 0;
+
 	if (deadline_set && !opt.wait) {
 		note("--deadline needs --wait");
+		usage();
+	}
+	if (interval_set && !opt.wait) {
+		note("--interval needs --wait");
+		usage();
+	}
+	if (base_url_set && site_set) {
+		note("--base-url and --site both name the API root: give one");
+		usage();
+	}
+	for (i = 0; i < argc; i++)
+		ids_on_stdin |= strcmp(argv[i], "-") == 0;
+	if (key_file != NULL && strcmp(key_file, "-") == 0 && ids_on_stdin) {
+		note("the API key can come from stdin only when the task IDs are arguments");
 		usage();
 	}
 	if (delim_set && opt.field == 0) {
@@ -3464,29 +3567,55 @@ parse_options(int argc, char *argv[])
 		note("--traceback needs --outputs");
 		usage();
 	}
-	if (api != NULL && *api != '\0')
-		opt.api = api_arg(api_from, api);
-	opt.base_url = base;
 }
 
-/* The whole program; main() is this, and the tests call it under a fake clock. */
-static int
-rhq_main(int argc, char *argv[])
+/* The API version, from --api or (what) RUNNINGHUB_API. */
+static enum api
+api_arg(const char *what, const char *s)
 {
-	struct sigaction sa, old;
-	struct stat st;
-	char *key;
-	int status, fd, sigs[] = { SIGINT, SIGTERM };
-	size_t i;
+	if (strcmp(s, "v1") == 0)
+		return API_V1;
+	if (strcmp(s, "v2") == 0)
+		return API_V2;
+	note("%s: '%s' is neither v1 nor v2", what, s);
+	usage();
+}
 
-	/* getopt's messages name the program as rhq's own do, however it was run. */
-	argv[0] = "rhq";
+static void
+parse_options(int argc, char *argv[])
+{
+	const char *env = getenv("RUNNINGHUB_BASE_URL"), *api_env = getenv("RUNNINGHUB_API");
+	int ch;
 
-	/*
-	 * A closed standard descriptor would be taken by libcurl's own sockets
-	 * and rows written into them: treat a closed stdin as empty, refuse a
-	 * closed stdout.
-	 */
+	while ((ch = getopt_long(argc, argv, "0ad:f:hj:osVvw", longopts, NULL)) != -1) {
+		if (ch == 'h')
+			help();
+		if (ch == 'V') {
+			puts("rhq " RHQ_VERSION);
+			exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
+		}
+		if (!take_record_option(ch, optarg) && !take_request_option(ch, optarg) &&
+		    !take_schedule_option(ch, optarg))
+			usage();
+	}
+	check_options(argc - optind, argv + optind);
+	opt.base_url = base_option ? base_option : env && *env ? env : SITE_CN;
+	if (api_option != NULL)
+		opt.api = api_arg("--api", api_option);
+	else if (api_env != NULL && *api_env != '\0')
+		opt.api = api_arg("RUNNINGHUB_API", api_env);
+}
+
+/*
+ * A closed standard descriptor would be taken by libcurl's own sockets and
+ * rows written into them: treat a closed stdin as empty, refuse a closed
+ * stdout.
+ */
+static void
+guard_std_descriptors(void)
+{
+	int fd;
+
 	for (fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
 			if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
@@ -3494,15 +3623,58 @@ rhq_main(int argc, char *argv[])
 			if (fd == STDOUT_FILENO)
 				die("stdout is closed");
 		}
-	parse_options(argc, argv);
-	argc -= optind;
-	argv += optind;
+}
 
-	make_urls(opt.base_url);
-	key = find_key();
-	setup_transfers(key);
-	wipe(key, strlen(key));
-	free(key);
+/*
+ * The first SIGINT or SIGTERM asks for a clean stop, and rhq ends with that
+ * signal.  The handler then goes back to the default, so the same signal
+ * again ends rhq at once (say, while a stalled reader keeps a row from being
+ * written).  A signal the caller ignores stays ignored, as for any program
+ * run in the background.
+ */
+static void
+catch_signals(void)
+{
+	int sigs[] = { SIGINT, SIGTERM };
+	struct sigaction sa, old;
+	size_t i;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART | SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < NELEM(sigs); i++)
+		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+}
+
+/*
+ * As curl does: a progress line by default only when stderr is a terminal
+ * and stdout is not (rows and the line would share the screen); --progress
+ * forces it.
+ */
+static void
+setup_progress(void)
+{
+	const char *term = getenv("TERM");
+	int err_tty = isatty(STDERR_FILENO), out_tty = isatty(STDOUT_FILENO);
+
+	if (opt.progress < 0 || (opt.progress == 0 && (!err_tty || out_tty)))
+		prog.mode = PROG_OFF;
+	else if (!err_tty)
+		prog.mode = PROG_LINES;
+	else if (term == NULL || *term == '\0' || strcmp(term, "dumb") == 0)
+		prog.mode = PROG_DUMB;
+	else
+		prog.mode = PROG_LIVE;
+	prog.over_rows = prog.mode != PROG_OFF && err_tty && out_tty;
+}
+
+/* Records come from the arguments; from stdin without any, or at "-". */
+static void
+setup_input(int argc, char *argv[])
+{
+	struct stat st;
 
 	src.argv = argv;
 	src.argc = argc;
@@ -3514,23 +3686,28 @@ rhq_main(int argc, char *argv[])
 	window.t = xcalloc(window.cap, sizeof *window.t);
 	stdout_is_pipe = fstat(STDOUT_FILENO, &st) == 0 &&
 	    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
-	prog.on = opt.progress > 0 || (opt.progress == 0 && isatty(STDERR_FILENO));
-	srandom(getpid() ^ time(NULL));
+	setup_progress();
+}
 
-	/*
-	 * The first SIGINT or SIGTERM asks for a clean stop, and rhq ends with
-	 * that signal.  The handler then goes back to the default, so the same
-	 * signal again ends rhq at once (say, while a stalled reader keeps a row
-	 * from being written).  A signal the caller ignores stays ignored, as
-	 * for any program run in the background.
-	 */
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESTART | SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < NELEM(sigs); i++)
-		if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN)
-			sigaction(sigs[i], &sa, NULL);
+/* The whole program; main() is this, and the tests call it under a fake clock. */
+static int
+rhq_main(int argc, char *argv[])
+{
+	char *key;
+	int status;
+
+	/* getopt's messages name the program as rhq's own do, however it was run. */
+	argv[0] = "rhq";
+	guard_std_descriptors();
+	parse_options(argc, argv);
+	make_urls(opt.base_url);
+	key = find_key();
+	setup_transfers(key);
+	wipe(key, strlen(key));
+	free(key);
+	setup_input(argc - optind, argv + optind);
+	srandom(getpid() ^ time(NULL));
+	catch_signals();
 
 	status = run();
 	teardown();

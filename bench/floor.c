@@ -43,6 +43,8 @@ main(int argc, char *argv[])
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "floor");
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	/* As rhq has it: no signals, so no alarm() around name resolution. */
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
 	while (fgets(id, sizeof id, stdin) != NULL) {

@@ -458,12 +458,12 @@ slow_ratio=$(div "$slow16" "$slow1")
 
 log "-o against a stand-in without delay, v1 and v2"
 # outputs_run NAME API JOBS: rhq -o over the SUCCESS IDs against a fresh
-# stand-in started with --stats, which counts the requests it served, the best
-# of RUNS runs; one row of the -o table, with the requests per ID (over every
-# run made) side by side with the IDs/s.
+# stand-in, which says how many requests it served when it stops, the best of
+# RUNS runs; one row of the -o table, with the requests per ID (over every run
+# made) side by side with the IDs/s.
 outputs_run() {
 	rm -f "$tmp/count.out"
-	"$STANDIN" --stats >"$tmp/count.out" 2>"$tmp/count.log" &
+	"$STANDIN" >"$tmp/count.out" 2>"$tmp/count.log" &
 	count_pid=$!
 	i=0
 	while [ $i -lt 100 ] && [ ! -s "$tmp/count.out" ]; do
@@ -478,7 +478,7 @@ outputs_run() {
 	_runs=$_k # the runs measure made
 	stop "$count_pid"
 	count_pid=
-	_reqs=$(sed -n '2s/ requests.*//p' "$tmp/count.out")
+	_reqs=$(sed -n 's/^standin: \([0-9]*\) requests.*/\1/p' "$tmp/count.log")
 	case $_reqs in '' | *[!0-9]*) die "stand-in counted no requests" ;; esac
 	printf '| rhq -o --api %s -j %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(fmt "$m_rate")" \
 		"$_reqs" "$(div "$_reqs" $((_runs * OUT_N)))" "$m_cpu_us" \
@@ -554,7 +554,7 @@ model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo
 	echo "With -o against the stand-in (libmicrohttpd, no delay): $OUT_N IDs that are all SUCCESS with"
 	echo "one output file each, so v1 asks status then outputs and v2 asks once. Best of $RUNS runs;"
-	echo "requests as counted by the stand-in (\`--stats\`) over all runs:"
+	echo "requests as counted by the stand-in over all runs:"
 	echo
 	echo "| rhq config | IDs/s | requests | requests per ID | client CPU µs/ID | notes |"
 	echo "| --- | ---: | ---: | ---: | ---: | --- |"

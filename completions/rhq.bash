@@ -1,11 +1,50 @@
 # bash completion for rhq(1)
 
+# What _init_completion -s of bash-completion does, for a shell without it.
+# Readline has already split "--site=c" into "--site" "=" "c" and made a
+# word of its own of a redirection. Returns 1 when it completed file names.
+_rhq_init()
+{
+	cword=$COMP_CWORD
+	cur=${COMP_WORDS[cword]}
+	prev=
+	((cword > 0)) && prev=${COMP_WORDS[cword - 1]}
+	if [[ $cur == = ]]; then
+		cur=
+		split=true
+	elif [[ $prev == = ]] && ((cword > 1)); then
+		prev=${COMP_WORDS[cword - 2]}
+		split=true
+	fi
+	case $prev in
+	*'<' | *'>' | *'>&')
+		_rhq_files
+		return 1
+		;;
+	esac
+	return 0
+}
+
+_rhq_files()
+{
+	if declare -F _filedir >/dev/null; then
+		_filedir
+	else
+		compopt -o filenames 2>/dev/null
+		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+	fi
+}
+
 _rhq()
 {
-	local cur prev opts
+	# shellcheck disable=SC2034 # _init_completion sets words
+	local cur prev words cword split=false opts
 	COMPREPLY=()
-	cur=${COMP_WORDS[COMP_CWORD]}
-	prev=${COMP_WORDS[COMP_CWORD-1]}
+	if declare -F _init_completion >/dev/null; then
+		_init_completion -s || return 0
+	else
+		_rhq_init || return 0
+	fi
 	opts='-0 -a -d -f -h -j -o -s -V -v -w
 	    --api --api-key-file --append --base-url --cacert --connect-timeout
 	    --deadline --delimiter --field --help --insecure-http --interval
@@ -14,9 +53,8 @@ _rhq()
 	    --verbose --version --wait'
 
 	case $prev in
-	--api-key-file|--cacert)
-		compopt -o filenames 2>/dev/null
-		mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+	--api-key-file | --cacert)
+		_rhq_files
 		return 0
 		;;
 	--site)
@@ -27,12 +65,15 @@ _rhq()
 		mapfile -t COMPREPLY < <(compgen -W 'v1 v2' -- "$cur")
 		return 0
 		;;
-	--base-url|--connect-timeout|--deadline|-d|--delimiter|-f|--field|\
-	--interval|-j|--jobs|--rate|--retries|--retry-delay|--timeout)
+	--base-url | --connect-timeout | --deadline | -d | --delimiter | -f | \
+	--field | --interval | -j | --jobs | --rate | --retries | --retry-delay | \
+	--timeout)
 		# A URL, a number or a character: nothing sensible to offer.
 		return 0
 		;;
 	esac
+	# "--json=x": an option that takes no value has none to offer.
+	$split && return 0
 
 	# Task IDs are not file names, so only options are offered.
 	if [[ $cur == -* ]]; then

@@ -18,6 +18,7 @@
 #endif
 
 #include "standin.h"
+#include "ids.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -44,18 +45,18 @@
 /* The longest taskId we accept (digits); real ones have 19. */
 #define ID_MAX 63
 
-/* Extra sleep of the "slow" taskId 9106; the tests use --timeout 0.5. */
+/* Extra sleep of the "slow" taskId ID_SLOW; the tests use --timeout 0.5. */
 #define SLOW_MS 3000
 
-/* The truncated reply (9103) announces this many bytes and sends fewer. */
+/* The truncated reply (ID_CUT_ONCE) announces this many bytes and sends fewer. */
 #define TRUNC_DECLARED 60u
 #define TRUNC_SENT 20u
 
-/* The chunked reply (9111) is produced in pieces of this size, so that it
- * really arrives as several chunks. */
+/* The chunked reply (ID_CHUNKED) is produced in pieces of this size, so
+ * that it really arrives as several chunks. */
 #define CHUNK_PIECE 8u
 
-/* The huge reply (9115): a JSON object whose msg is 4 MiB of 'a'. */
+/* The huge reply (ID_HUGE): a JSON object whose msg is 4 MiB of 'a'. */
 #define HUGE_PREFIX "{\"code\":0,\"msg\":\""
 #define HUGE_SUFFIX "\",\"data\":\"SUCCESS\"}"
 #define HUGE_FILL (4u * 1024u * 1024u)
@@ -91,8 +92,9 @@ static const char tricky_body[] =
     "  \"code\" : 0 }\n";
 
 /*
- * The 9128 reply: a gzip member (real deflate compression, 171 bytes) that
- * inflates to 102436 bytes, {"code":0,"msg":"<102400 x 'a'>","data":"SUCCESS"}.
+ * The ID_GZIP_BOMB reply: a gzip member (real deflate compression, 171
+ * bytes) that inflates to 102436 bytes,
+ * {"code":0,"msg":"<102400 x 'a'>","data":"SUCCESS"}.
  * A client that caps the decoded body at 64 KiB must notice it, even though
  * the wire size is tiny.  Generated once with
  *
@@ -161,55 +163,55 @@ struct special {
 #define DO(id, action, status, flags) { id, action, status, NULL, flags, { NULL } }
 #define STATES(id, a, b, c) { id, A_STATES, 200, NULL, 0, { a, b, c } }
 
-/* Keep in step with the table in standin.h. */
+/* The special IDs and what each does: see ids.h. */
 static const struct special specials[] = {
-    API("9301", 301, "PARAMS_INVALID"),
-    API("9412", 412, "TOKEN_INVALID"),
-    API("9415", 415, "TASK_INSTANCE_MAXED"),
-    API("9423", 423, "TASK_NOT_FOUNED"),
-    API("9801", 801, "APIKEY_UNSUPPORTED_FREE_USER"),
-    API("9802", 802, "APIKEY_UNAUTHORIZED"),
-    API("9804", 804, "APIKEY_TASK_IS_RUNNING"),
-    API("9805", 805, "APIKEY_TASK_STATUS_ERROR"),
-    API("9806", 806, "APIKEY_USER_NOT_FOUND"),
-    API("9807", 807, "APIKEY_TASK_NOT_FOUND"),
-    API("9811", 811, "CORPAPIKEY_INVALID"),
-    API("9812", 812, "CORPAPIKEY_INSUFFICIENT_FUNDS"),
-    API("9813", 813, "APIKEY_TASK_IS_QUEUED"),
-    API("91002", 1002, "invalid API key"),
-    API("91004", 1004, "task not found or expired"),
-    API("9888", 888, "\\u4efb\\u52a1\\u5931\\u8d25"),
+    API(ID_CODE_301, 301, "PARAMS_INVALID"),
+    API(ID_CODE_412, 412, "TOKEN_INVALID"),
+    API(ID_CODE_415, 415, "TASK_INSTANCE_MAXED"),
+    API(ID_CODE_423, 423, "TASK_NOT_FOUNED"),
+    API(ID_CODE_801, 801, "APIKEY_UNSUPPORTED_FREE_USER"),
+    API(ID_CODE_802, 802, "APIKEY_UNAUTHORIZED"),
+    API(ID_CODE_804, 804, "APIKEY_TASK_IS_RUNNING"),
+    API(ID_CODE_805, 805, "APIKEY_TASK_STATUS_ERROR"),
+    API(ID_CODE_806, 806, "APIKEY_USER_NOT_FOUND"),
+    API(ID_CODE_807, 807, "APIKEY_TASK_NOT_FOUND"),
+    API(ID_CODE_811, 811, "CORPAPIKEY_INVALID"),
+    API(ID_CODE_812, 812, "CORPAPIKEY_INSUFFICIENT_FUNDS"),
+    API(ID_CODE_813, 813, "APIKEY_TASK_IS_QUEUED"),
+    API(ID_CODE_1002, 1002, "invalid API key"),
+    API(ID_CODE_1004, 1004, "task not found or expired"),
+    API(ID_CODE_888, 888, "\\u4efb\\u52a1\\u5931\\u8d25"),
 
-    REPLY("9100", 500, ERROR_BODY(500, "INTERNAL_SERVER_ERROR"), F_ONCE),
-    REPLY("9101", 429, HTML("429 Too Many Requests"), F_ONCE | F_HTML | F_RETRY_AFTER),
-    DO("9102", A_DROP, 0, F_ONCE),
-    DO("9103", A_TRUNCATE, 200, F_ONCE),
-    REPLY("9104", 502, HTML("502 Bad Gateway"), F_ONCE | F_HTML),
-    REPLY("9105", 503, HTML("503 Service Temporarily Unavailable"), F_HTML),
-    REPLY("9106", 200, SUCCESS_BODY, F_SLOW),
-    REPLY("9107", 200, "{\"code\":0,\"msg\":\"success\",\"data\":\"SUCC", 0),
-    REPLY("9108", 200, "{\"code\":0,\"msg\":\"success\",\"data\":null}", 0),
-    REPLY("9109", 200, STATE_BODY("RUN\\tNING"), 0),
-    REPLY("9110", 200, STATE_BODY("SUC\\nCESS"), 0),
-    DO("9111", A_CHUNKED, 200, 0),
-    DO("9112", A_GZIP, 200, 0),
-    REPLY("9113", 200, SUCCESS_BODY, F_CLOSE),
-    { "9114", A_REDIRECT, 307, HTML("307 Temporary Redirect"), F_HTML, { NULL } },
-    DO("9115", A_HUGE, 200, 0),
-    REPLY("9116", 500, ERROR_BODY(500, "INTERNAL_SERVER_ERROR"), 0),
-    REPLY("9117", 200, ERROR_BODY(421, "TASK_QUEUE_MAXED"), F_ONCE),
-    REPLY("9118", 200, ERROR_BODY(500, "UNKNOWN_ERROR"), F_ONCE),
-    REPLY("9119", 200, ERROR_BODY(1003, "rate limit exceeded"), F_ONCE),
-    STATES("9120", QUEUED_BODY, RUNNING_BODY, SUCCESS_BODY),
-    STATES("9121", QUEUED_BODY, RUNNING_BODY, FAILED_BODY),
-    STATES("9122", RUNNING_BODY, RUNNING_BODY, RUNNING_BODY),
-    REPLY("9123", 200, tricky_body, 0),
-    REPLY("9124", 404, HTML("404 Not Found"), F_HTML),
-    REPLY("9125", 200, STATE_BODY("CANCEL"), 0),
-    REPLY("9126", 200, STATE_BODY("success"), 0),
-    REPLY("9127", 200, "", F_ONCE),
-    DO("9128", A_GZIP_BIG, 200, 0),
-    REPLY("9129", 200, "[1,2]", 0),
+    REPLY(ID_500_ONCE, 500, ERROR_BODY(500, "INTERNAL_SERVER_ERROR"), F_ONCE),
+    REPLY(ID_429_ONCE, 429, HTML("429 Too Many Requests"), F_ONCE | F_HTML | F_RETRY_AFTER),
+    DO(ID_DROP_ONCE, A_DROP, 0, F_ONCE),
+    DO(ID_CUT_ONCE, A_TRUNCATE, 200, F_ONCE),
+    REPLY(ID_502_ONCE, 502, HTML("502 Bad Gateway"), F_ONCE | F_HTML),
+    REPLY(ID_ALWAYS_503, 503, HTML("503 Service Temporarily Unavailable"), F_HTML),
+    REPLY(ID_SLOW, 200, SUCCESS_BODY, F_SLOW),
+    REPLY(ID_CUT_JSON, 200, "{\"code\":0,\"msg\":\"success\",\"data\":\"SUCC", 0),
+    REPLY(ID_DATA_NULL, 200, "{\"code\":0,\"msg\":\"success\",\"data\":null}", 0),
+    REPLY(ID_DATA_TAB, 200, STATE_BODY("RUN\\tNING"), 0),
+    REPLY(ID_DATA_NEWLINE, 200, STATE_BODY("SUC\\nCESS"), 0),
+    DO(ID_CHUNKED, A_CHUNKED, 200, 0),
+    DO(ID_GZIP, A_GZIP, 200, 0),
+    REPLY(ID_CLOSE, 200, SUCCESS_BODY, F_CLOSE),
+    { ID_REDIRECT, A_REDIRECT, 307, HTML("307 Temporary Redirect"), F_HTML, { NULL } },
+    DO(ID_HUGE, A_HUGE, 200, 0),
+    REPLY(ID_ALWAYS_500, 500, ERROR_BODY(500, "INTERNAL_SERVER_ERROR"), 0),
+    REPLY(ID_CODE_421_ONCE, 200, ERROR_BODY(421, "TASK_QUEUE_MAXED"), F_ONCE),
+    REPLY(ID_CODE_500_ONCE, 200, ERROR_BODY(500, "UNKNOWN_ERROR"), F_ONCE),
+    REPLY(ID_CODE_1003_ONCE, 200, ERROR_BODY(1003, "rate limit exceeded"), F_ONCE),
+    STATES(ID_THEN_SUCCESS, QUEUED_BODY, RUNNING_BODY, SUCCESS_BODY),
+    STATES(ID_THEN_FAILED, QUEUED_BODY, RUNNING_BODY, FAILED_BODY),
+    STATES(ID_RUNNING, RUNNING_BODY, RUNNING_BODY, RUNNING_BODY),
+    REPLY(ID_TRICKY, 200, tricky_body, 0),
+    REPLY(ID_HTTP_404, 404, HTML("404 Not Found"), F_HTML),
+    REPLY(ID_CANCEL, 200, STATE_BODY("CANCEL"), 0),
+    REPLY(ID_LOWER_CASE, 200, STATE_BODY("success"), 0),
+    REPLY(ID_EMPTY_ONCE, 200, "", F_ONCE),
+    DO(ID_GZIP_BOMB, A_GZIP_BIG, 200, 0),
+    REPLY(ID_NOT_OBJECT, 200, "[1,2]", 0),
 };
 
 static const struct special *find_special(const char *id)
@@ -474,7 +476,7 @@ struct standin {
     struct idtab ids;
     char *redirect;           /* NULL: DEFAULT_REDIRECT */
 
-    unsigned char *gzip;      /* the 9112 reply, built by make_gzip() */
+    unsigned char *gzip;      /* the ID_GZIP reply, built by make_gzip() */
     size_t gzip_len;
     char *traceback;          /* ID_FAILED's, JSON-escaped, built at start */
 };
@@ -1041,9 +1043,9 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 }
 
 /* MHD's error messages, marked as coming from the stand-in.  Messages
- * about a deliberately broken connection (9102, 9103), or about a client
- * that hung up on a reply it was right to refuse (9115's 4 MiB), are not
- * shown: they would only be noise in the test output. */
+ * about a deliberately broken connection (ID_DROP_ONCE, ID_CUT_ONCE), or
+ * about a client that hung up on a reply it was right to refuse (ID_HUGE's
+ * 4 MiB), are not shown: they would only be noise in the test output. */
 static void log_mhd(void *cls, const char *fmt, va_list ap)
 {
     (void) cls;

@@ -2,526 +2,100 @@
  * System tests of the workflow options: --wait, --deadline, -f/-d, -a, -0,
  * --json, --summary, --progress, and -j/--rate.
  *
- * The stand-in's 9120/9121 answer QUEUED, RUNNING, then SUCCESS/FAILED from
- * the third request on; 9122 stays RUNNING; 9106 answers only after 3 s;
- * ordinary IDs get QUEUED/RUNNING/FAILED/SUCCESS by their value mod 4.
+ * Rows that are about time run on the warped clock (.warp), which skips
+ * rhq's idle waits and counts them: their bounds are in rhq's own time.
  */
 #define _GNU_SOURCE
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "suites.h"
 
 /* U+FFFD REPLACEMENT CHARACTER in UTF-8. */
 #define REPL	"\xef\xbf\xbd"
 
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Runs rhq with stdin of exactly `len` bytes (NULs allowed). */
-static void
-run_bytes(struct proc *p, const char *in, size_t len, const char *const argv[])
-{
-	proc_start(p, NOENV, argv);
-	proc_write(p, in, len);
-	proc_finish(p, harness_timeout());
-}
-
-/* Runs rhq and returns how many seconds it took. */
-static double
-timed_run(struct proc *p, const char *in, const char *const argv[])
-{
-	double t0 = mono();
-
-	rhq_run(p, in, NOENV, argv);
-	return mono() - t0;
-}
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Splits a copy of s into lines, sorted. */
-static size_t
-sorted_lines(const char *s, char **copy, char *lines[], size_t max)
-{
-	size_t n = 0;
-	char *p, *nl;
-
-	*copy = strdup(s);
-	for (p = *copy; *p && n < max; p = nl + 1) {
-		if ((nl = strchr(p, '\n')) == NULL)
-			ck_abort_msg("unterminated last line in: %s", s);
-		*nl = '\0';
-		lines[n++] = p;
-	}
-	qsort(lines, n, sizeof *lines, cmp_str);
-	return n;
-}
-
-/* Asserts that got holds the same lines as want, in any order. */
-static void
-assert_same_lines(const char *got, const char *want)
-{
-	char *gl[256], *wl[256], *gc, *wc;
-	size_t gn = sorted_lines(got, &gc, gl, 256), wn = sorted_lines(want, &wc, wl, 256), i;
-
-	ck_assert_msg(gn == wn, "%zu lines, want %zu:\n%s\nwant (any order):\n%s", gn, wn,
-	    got, want);
-	for (i = 0; i < gn; i++)
-		ck_assert_msg(strcmp(gl[i], wl[i]) == 0, "got:\n%s\nwant (any order):\n%s",
-		    got, want);
-	free(gc);
-	free(wc);
-}
-
-/* The n-th line (0-based) of s, copied into buf. */
-static const char *
-nth_line(const char *s, size_t n, char *buf, size_t size)
-{
-	const char *e;
-
-	for (; n > 0 && s; n--)
-		if ((s = strchr(s, '\n')) != NULL)
-			s++;
-	ck_assert_ptr_nonnull(s);
-	e = strchr(s, '\n');
-	ck_assert_ptr_nonnull(e);
-	snprintf(buf, size, "%.*s", (int)(e - s), s);
-	return buf;
-}
-
-/* A usage error: exit 2, nothing on stdout, the message, then the usage. */
-static void
-assert_usage_error(const char *const argv[], const char *first)
-{
-	struct proc p;
-
-	rhq_run(&p, "3\n", NOENV, argv);
-	ck_assert_msg(p.status == 2, "exit status %d, want 2; stderr: %s", p.status,
-	    p.err_buf);
-	ck_assert_str_eq(p.out_buf, "");
-	ck_assert_msg(strncmp(p.err_buf, first, strlen(first)) == 0,
-	    "stderr starts: %s\nwant: %s", p.err_buf, first);
-	ck_assert_ptr_nonnull(strstr(p.err_buf, "\nusage: rhq "));
-	ck_assert_uint_eq(standin_requests(srv), 0);
-	proc_free(&p);
-}
-
-/* ------------------------------------------------------ a tiny JSON reader */
-
-/*
- * Reads one flat JSON object of string and integer members, strictly (RFC
- * 8259: no raw control characters, valid UTF-8, valid escapes, no lone
- * surrogates), decoding strings to UTF-8.
- */
-struct jmem {
-	char key[16];
-	int is_str;
-	char str[1024];
-	size_t len;
-	long num;
-};
-
-static const char *
-jws(const char *s, const char *e)
-{
-	while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
-		s++;
-	return s;
-}
-
-static int
-put_utf8(char *out, size_t *n, size_t cap, unsigned long c)
-{
-	char b[4];
-	size_t k;
-
-	if (c < 0x80) {
-		b[0] = c;
-		k = 1;
-	} else if (c < 0x800) {
-		b[0] = 0xc0 | c >> 6;
-		b[1] = 0x80 | (c & 0x3f);
-		k = 2;
-	} else if (c < 0x10000) {
-		b[0] = 0xe0 | c >> 12;
-		b[1] = 0x80 | (c >> 6 & 0x3f);
-		b[2] = 0x80 | (c & 0x3f);
-		k = 3;
-	} else {
-		b[0] = 0xf0 | c >> 18;
-		b[1] = 0x80 | (c >> 12 & 0x3f);
-		b[2] = 0x80 | (c >> 6 & 0x3f);
-		b[3] = 0x80 | (c & 0x3f);
-		k = 4;
-	}
-	if (*n + k >= cap)
-		return -1;
-	memcpy(out + *n, b, k);
-	*n += k;
-	return 0;
-}
-
-/* One strictly valid UTF-8 character from s, or -1. */
-static long
-utf8_char(const unsigned char **s, const unsigned char *e)
-{
-	const unsigned char *p = *s;
-	unsigned long c, min;
-	int k, i;
-
-	if (p[0] < 0x80) {
-		*s = p + 1;
-		return p[0];
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		k = 1; c = p[0] & 0x1f; min = 0x80;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		k = 2; c = p[0] & 0x0f; min = 0x800;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		k = 3; c = p[0] & 0x07; min = 0x10000;
-	} else
-		return -1;
-	if (e - p <= k)
-		return -1;
-	for (i = 1; i <= k; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return -1;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return -1;
-	*s = p + k + 1;
-	return c;
-}
-
-static long
-hex4(const char *s, const char *e)
-{
-	long v = 0;
-	int i;
-
-	if (e - s < 4)
-		return -1;
-	for (i = 0; i < 4; i++) {
-		char c = s[i];
-
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
-			return -1;
-	}
-	return v;
-}
-
-/* A string starting at its opening quote; returns the byte after the closing one. */
-static const char *
-jstring(const char *s, const char *e, char *out, size_t cap, size_t *len)
-{
-	const unsigned char *u;
-	long c, lo;
-
-	*len = 0;
-	if (s >= e || *s != '"')
-		return NULL;
-	for (s++; s < e && *s != '"';) {
-		if ((unsigned char)*s < 0x20)
-			return NULL;
-		if (*s != '\\') {
-			u = (const unsigned char *)s;
-			if ((c = utf8_char(&u, (const unsigned char *)e)) < 0)
-				return NULL;
-			s = (const char *)u;
-		} else {
-			if (++s >= e)
-				return NULL;
-			switch (*s++) {
-			case '"': c = '"'; break;
-			case '\\': c = '\\'; break;
-			case '/': c = '/'; break;
-			case 'b': c = '\b'; break;
-			case 'f': c = '\f'; break;
-			case 'n': c = '\n'; break;
-			case 'r': c = '\r'; break;
-			case 't': c = '\t'; break;
-			case 'u':
-				if ((c = hex4(s, e)) < 0)
-					return NULL;
-				s += 4;
-				if (c >= 0xdc00 && c <= 0xdfff)
-					return NULL;
-				if (c >= 0xd800 && c <= 0xdbff) {
-					if (e - s < 6 || s[0] != '\\' || s[1] != 'u' ||
-					    (lo = hex4(s + 2, e)) < 0xdc00 || lo > 0xdfff)
-						return NULL;
-					c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-					s += 6;
-				}
-				break;
-			default:
-				return NULL;
-			}
-		}
-		if (put_utf8(out, len, cap, c) < 0)
-			return NULL;
-	}
-	if (s >= e)
-		return NULL;
-	out[*len] = '\0';
-	return s + 1;
-}
-
-/* Parses a whole line as one object; returns its member count or -1. */
-static int
-jobject(const char *s, size_t n, struct jmem m[], int max)
-{
-	const char *e = s + n;
-	size_t klen;
-	char *end;
-	int k = 0;
-
-	s = jws(s, e);
-	if (s >= e || *s++ != '{')
-		return -1;
-	s = jws(s, e);
-	if (s < e && *s == '}')
-		return jws(s + 1, e) == e ? 0 : -1;
-	for (;;) {
-		if (k >= max)
-			return -1;
-		if ((s = jstring(s, e, m[k].key, sizeof m[k].key, &klen)) == NULL)
-			return -1;
-		s = jws(s, e);
-		if (s >= e || *s++ != ':')
-			return -1;
-		s = jws(s, e);
-		if (s < e && *s == '"') {
-			m[k].is_str = 1;
-			if ((s = jstring(s, e, m[k].str, sizeof m[k].str, &m[k].len)) == NULL)
-				return -1;
-		} else if (s < e && (*s == '-' || (*s >= '0' && *s <= '9'))) {
-			m[k].is_str = 0;
-			m[k].num = strtol(s, &end, 10);
-			if (end == s || end > e || (*s == '0' && end - s > 1))
-				return -1;
-			s = end;
-		} else
-			return -1;
-		k++;
-		s = jws(s, e);
-		if (s < e && *s == ',') {
-			s = jws(s + 1, e);
-			continue;
-		}
-		if (s < e && *s == '}')
-			return jws(s + 1, e) == e ? k : -1;
-		return -1;
-	}
-}
-
-static const struct jmem *
-jget(const struct jmem m[], int n, const char *key)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(m[i].key, key) == 0)
-			return &m[i];
-	return NULL;
-}
-
-/* Asserts that every stdout line is a valid JSON object; returns how many. */
-static size_t
-assert_json_lines(const char *out)
-{
-	struct jmem m[8];
-	const char *s, *nl;
-	size_t n = 0;
-
-	for (s = out; *s; s = nl + 1) {
-		ck_assert_ptr_nonnull(nl = strchr(s, '\n'));
-		ck_assert_msg(jobject(s, nl - s, m, 8) >= 0, "not valid JSON: %.*s",
-		    (int)(nl - s), s);
-		n++;
-	}
-	return n;
-}
-
-/* Asserts that JSON line `line` (0-based) is an INVALID row whose decoded id is want[0..len). */
-static void
-assert_json_invalid(const char *out, size_t line, const char *want, size_t len)
-{
-	struct jmem m[8];
-	const char *s = out, *nl;
-	const struct jmem *id, *st;
-	int n;
-
-	for (; line > 0; line--)
-		s = strchr(s, '\n') + 1;
-	nl = strchr(s, '\n');
-	n = jobject(s, nl - s, m, 8);
-	ck_assert_msg(n == 2, "want exactly id and state: %.*s", (int)(nl - s), s);
-	ck_assert_ptr_nonnull(id = jget(m, n, "id"));
-	ck_assert_ptr_nonnull(st = jget(m, n, "state"));
-	ck_assert(id->is_str && st->is_str);
-	ck_assert_str_eq(st->str, "INVALID");
-	ck_assert_msg(id->len == len && memcmp(id->str, want, len) == 0,
-	    "id decodes wrong in: %.*s", (int)(nl - s), s);
-}
+#define WAIT	"--wait", "--interval", "0.05"
 
 /* ------------------------------------------------------------------ --wait */
 
-START_TEST(wait_until_finished)
-{
-	struct proc p;
-
-	rhq_run(&p, "9120\n", NOENV, ARGS("--wait", "--interval", "0.05"));
-	ck_assert_run(&p, 0, "9120\tSUCCESS\n", "");
-	ck_assert_uint_eq(standin_requests_for(srv, "9120"), 3);
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(wait_until_failed)
-{
-	struct proc p;
-
-	rhq_run(&p, NULL, NOENV, ARGS("-w", "--interval", "0.05", "9121"));
-	ck_assert_run(&p, 0, "9121\tFAILED\n", "");
-	ck_assert_uint_eq(standin_requests_for(srv, "9121"), 3);
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(wait_finished_task_polled_once)
-{
-	struct proc p;
-
-	rhq_run(&p, "3\n", NOENV, ARGS("--wait", "--interval", "0.05"));
-	ck_assert_run(&p, 0, "3\tSUCCESS\n", "");
-	ck_assert_uint_eq(standin_requests_for(srv, "3"), 1);
-	ck_assert_uint_eq(standin_requests(srv), 1);
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(wait_rows_in_completion_order)
-{
-	struct proc p;
-
-	rhq_run(&p, "9120\n3\n", NOENV, ARGS("--wait", "--interval", "0.05"));
-	ck_assert_run(&p, 0, "3\tSUCCESS\n9120\tSUCCESS\n", "");
-	ck_assert_uint_eq(standin_requests_for(srv, "9120"), 3);
-	ck_assert_uint_eq(standin_requests_for(srv, "3"), 1);
-	proc_free(&p);
-
-	/* 9121 (3 polls) is still waiting when the SUCCESS and FAILED rows go out. */
-	rhq_run(&p, "9121\n7\n6\n", NOENV, ARGS("--wait", "--interval", "0.05"));
-	ck_assert_run(&p, 0, "7\tSUCCESS\n6\tFAILED\n9121\tFAILED\n", "");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(wait_honours_interval)
-{
-	struct proc p;
-	double t;
-
-	/* Two pauses of 0.2 s between the three polls of 9120. */
-	t = timed_run(&p, "9120\n", ARGS("--wait", "--interval", "0.2"));
-	ck_assert_run(&p, 0, "9120\tSUCCESS\n", "");
-	ck_assert_msg(t >= 0.38, "finished after %.3f s, want >= 0.4 s", t);
-	ck_assert_uint_eq(standin_requests(srv), 3);
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(wait_bad_rows_finish_at_once)
+/* Everything but ID_THEN_SUCCESS finishes on its first answer (or without one). */
+static void
+then_success_last(const struct proc *p)
 {
 	char last[64];
-	struct proc p;
 
-	rhq_run(&p, "9120\n9807\nabc\n9301\n", NOENV, ARGS("--wait", "--interval", "0.05"));
-	ck_assert_msg(p.status == 1, "exit status %d, want 1; stderr: %s", p.status, p.err_buf);
-	/* Everything but 9120 finishes on its first answer (or without one). */
-	assert_same_lines(p.out_buf,
-	    "9120\tSUCCESS\n9807\tNOT_FOUND\nabc\tINVALID\n9301\tERROR\n");
-	ck_assert_str_eq(nth_line(p.out_buf, 3, last, sizeof last), "9120\tSUCCESS");
-	assert_same_lines(p.err_buf,
-	    "rhq: line 3: invalid task ID\n"
-	    "rhq: 9301: API error 301 (PARAMS_INVALID)\n");
-	ck_assert_uint_eq(standin_requests_for(srv, "9807"), 1);
-	ck_assert_uint_eq(standin_requests_for(srv, "9301"), 1);
-	ck_assert_uint_eq(standin_requests_for(srv, "9120"), 3);
-	ck_assert_uint_eq(standin_requests(srv), 5);
-	proc_free(&p);
+	ck_assert_str_eq(nth_line(p->out_buf, 3, last, sizeof last), ID_THEN_SUCCESS "\tSUCCESS");
 }
-END_TEST
 
-START_TEST(wait_other_final_states)
-{
-	struct proc p;
-
-	/* CANCEL is neither QUEUED, RUNNING nor CREATE: finished. */
-	rhq_run(&p, "9125\n", NOENV, ARGS("--wait", "--interval", "0.05"));
-	ck_assert_run(&p, 0, "9125\tCANCEL\n", "");
-	ck_assert_uint_eq(standin_requests_for(srv, "9125"), 1);
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(wait_with_jobs)
+/* The three tasks finished at their first poll come out first. */
+static void
+polled_tasks_last(const struct proc *p)
 {
 	char line[64];
-	struct proc p;
+	size_t i;
 
-	rhq_run(&p, "9120\n9121\n3\n6\n7\n", NOENV,
-	    ARGS("--wait", "--interval", "0.05", "-j", "4"));
-	ck_assert_msg(p.status == 0, "exit status %d; stderr: %s", p.status, p.err_buf);
-	ck_assert_str_eq(p.err_buf, "");
-	assert_same_lines(p.out_buf,
-	    "9120\tSUCCESS\n9121\tFAILED\n3\tSUCCESS\n6\tFAILED\n7\tSUCCESS\n");
-	/* The three tasks finished at their first poll come out first. */
-	nth_line(p.out_buf, 3, line, sizeof line);
-	ck_assert_msg(strncmp(line, "912", 3) == 0, "4th row: %s", line);
-	nth_line(p.out_buf, 4, line, sizeof line);
-	ck_assert_msg(strncmp(line, "912", 3) == 0, "5th row: %s", line);
-	ck_assert_uint_eq(standin_requests_for(srv, "9120"), 3);
-	ck_assert_uint_eq(standin_requests_for(srv, "9121"), 3);
-	ck_assert_uint_eq(standin_requests(srv), 9);
-	ck_assert_uint_le(standin_connections(srv), 4);
-	proc_free(&p);
+	for (i = 3; i < 5; i++) {
+		nth_line(p->out_buf, i, line, sizeof line);
+		ck_assert_msg(strcmp(line, ID_THEN_SUCCESS "\tSUCCESS") == 0 ||
+		    strcmp(line, ID_THEN_FAILED "\tFAILED") == 0, "row %zu: %s", i + 1, line);
+	}
 }
-END_TEST
 
+static const struct row waiting[] = {
+	/* Two pauses of 0.2 s between the three polls. */
+	{ .name = "--wait until finished, at --interval", .warp = 1, .in = ID_THEN_SUCCESS "\n",
+	  .argv = ARGS("--wait", "--interval", "0.2"), .out = ID_THEN_SUCCESS "\tSUCCESS\n",
+	  .requests = 3, .took_min = 0.38 },
+	{ .name = "--wait until failed", .argv = ARGS("-w", "--interval", "0.05", ID_THEN_FAILED),
+	  .out = ID_THEN_FAILED "\tFAILED\n", .requests = 3 },
+	{ .name = "--wait: rows in completion order", .in = ID_THEN_SUCCESS "\n3\n",
+	  .argv = ARGS(WAIT), .out = "3\tSUCCESS\n" ID_THEN_SUCCESS "\tSUCCESS\n",
+	  .requests = 4, .seen = { { ID_THEN_SUCCESS, 3 }, { "3", 1 } } },
+	/* It is still waiting when the SUCCESS and FAILED rows go out. */
+	{ .name = "--wait: rows in completion order, failed", .in = ID_THEN_FAILED "\n7\n6\n",
+	  .argv = ARGS(WAIT), .out = "7\tSUCCESS\n6\tFAILED\n" ID_THEN_FAILED "\tFAILED\n",
+	  .requests = 5 },
+	{ .name = "--wait: bad rows finish at once",
+	  .in = ID_THEN_SUCCESS "\n" ID_CODE_807 "\nabc\n" ID_CODE_301 "\n", .argv = ARGS(WAIT),
+	  .status = 1,
+	  .out_any = ARGS(ID_THEN_SUCCESS "\tSUCCESS", ID_CODE_807 "\tNOT_FOUND", "abc\tINVALID",
+	      ID_CODE_301 "\tERROR"),
+	  .check = then_success_last,
+	  .err_any = ARGS("rhq: line 3: invalid task ID",
+	      "rhq: " ID_CODE_301 ": API error 301 (PARAMS_INVALID)"),
+	  .requests = 5,
+	  .seen = { { ID_CODE_807, 1 }, { ID_CODE_301, 1 }, { ID_THEN_SUCCESS, 3 } } },
+	/* CANCEL is neither QUEUED, RUNNING nor CREATE: finished. */
+	{ .name = "--wait: other final states", .in = ID_CANCEL "\n", .argv = ARGS(WAIT),
+	  .out = ID_CANCEL "\tCANCEL\n", .requests = 1 },
+	{ .name = "--wait with -j",
+	  .in = ID_THEN_SUCCESS "\n" ID_THEN_FAILED "\n3\n6\n7\n", .argv = ARGS(WAIT, "-j", "4"),
+	  .out_any = ARGS(ID_THEN_SUCCESS "\tSUCCESS", ID_THEN_FAILED "\tFAILED", "3\tSUCCESS",
+	      "6\tFAILED", "7\tSUCCESS"),
+	  .check = polled_tasks_last,
+	  .requests = 9, .seen = { { ID_THEN_SUCCESS, 3 }, { ID_THEN_FAILED, 3 } },
+	  .connections = 1, .connections_max = 4 },
+};
+
+/* The finished row comes out while the run goes on. */
 START_TEST(wait_rows_stream_out)
 {
 	struct proc p;
 
-	/* The finished row comes out long before the deadline ends the run. */
-	proc_start(&p, NOENV, ARGS("--wait", "--interval", "0.05", "--deadline", "1.2"));
-	proc_write(&p, "3\n9122\n", 7);
+	/* With stdin open, rhq cannot have ended when the row comes. */
+	proc_start_warped(&p, NOENV, ARGS(WAIT, "--deadline", "1.2"));
+	proc_write(&p, "3\n" ID_RUNNING "\n", 7);
 	ck_assert_msg(proc_wait_lines(&p, 1, slack(0.8)), "no row within 0.8 s: '%s'",
 	    p.out_buf);
 	ck_assert_str_eq(p.out_buf, "3\tSUCCESS\n");
 	proc_finish(&p, harness_timeout());
-	ck_assert_run(&p, 3, "3\tSUCCESS\n9122\tRUNNING\n",
+	ck_assert_run(&p, 3, "3\tSUCCESS\n" ID_RUNNING "\tRUNNING\n",
 	    "rhq: deadline reached with 1 task unfinished\n");
 	proc_free(&p);
 }
@@ -529,328 +103,147 @@ END_TEST
 
 /* --------------------------------------------------------------- --deadline */
 
-START_TEST(deadline_reached)
-{
-	struct proc p;
-	double t;
+#define UNFINISHED_1	"rhq: deadline reached with 1 task unfinished\n"
 
-	t = timed_run(&p, "9122\n",
-	    ARGS("--wait", "--interval", "0.05", "--deadline", "0.5"));
-	ck_assert_run(&p, 3, "9122\tRUNNING\n",
-	    "rhq: deadline reached with 1 task unfinished\n");
-	ck_assert_msg(t >= 0.45, "stopped after %.3f s, before the deadline", t);
-	ck_assert_msg(t < slack(1.5), "stopped after %.3f s, want < 1.5 s", t);
+static const struct row deadline[] = {
 	/* Polled every 0.05 s, not more often. */
-	ck_assert_uint_ge(standin_requests_for(srv, "9122"), 2);
-	ck_assert_uint_le(standin_requests_for(srv, "9122"), 11);
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(deadline_mixed)
-{
-	struct proc p;
-
+	{ .name = "--deadline reached", .warp = 1, .in = ID_RUNNING "\n",
+	  .argv = ARGS(WAIT, "--deadline", "0.5"), .status = 3, .out = ID_RUNNING "\tRUNNING\n",
+	  .err = UNFINISHED_1, .requests = 2, .requests_max = 11, .took_min = 0.45,
+	  .took_max = 1.5 },
 	/* Finished rows in completion order, then the unfinished in input order. */
-	rhq_run(&p, "9122\n3\n4\n9121\n", NOENV,
-	    ARGS("--wait", "--interval", "0.05", "--deadline", "0.5"));
-	ck_assert_run(&p, 3, "3\tSUCCESS\n9121\tFAILED\n9122\tRUNNING\n4\tQUEUED\n",
-	    "rhq: deadline reached with 2 tasks unfinished\n");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(deadline_wins_over_bad_rows)
-{
-	struct proc p;
-
-	rhq_run(&p, "9807\n9122\n", NOENV,
-	    ARGS("--wait", "--interval", "0.05", "--deadline", "0.3"));
-	ck_assert_run(&p, 3, "9807\tNOT_FOUND\n9122\tRUNNING\n",
-	    "rhq: deadline reached with 1 task unfinished\n");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(deadline_never_answered_is_unknown)
-{
-	struct proc p;
-	double t;
-
-	/* 9106 answers after 3 s: the deadline does not wait for it. */
-	t = timed_run(&p, "9106\n",
-	    ARGS("--wait", "--interval", "0.05", "--deadline", "0.5"));
-	ck_assert_run(&p, 3, "9106\tUNKNOWN\n",
-	    "rhq: deadline reached with 1 task unfinished\n");
-	ck_assert_msg(t < slack(1.5), "stopped after %.3f s, want < 1.5 s", t);
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(deadline_usage_errors)
-{
-	struct proc p;
-
-	rhq_run(&p, "3\n", NOENV, ARGS("--deadline", "1"));
-	ck_assert_int_eq(p.status, 2);
-	ck_assert_str_eq(p.out_buf, "");
-	ck_assert_msg(strncmp(p.err_buf, "rhq: --deadline needs --wait\nusage: rhq ",
-	    strlen("rhq: --deadline needs --wait\nusage: rhq ")) == 0, "stderr: %s", p.err_buf);
-	ck_assert_uint_eq(standin_requests(srv), 0);
-	proc_free(&p);
-
-	assert_usage_error(ARGS("--wait", "--deadline", "x"),
-	    "rhq: --deadline: invalid value 'x'");
-	assert_usage_error(ARGS("--wait", "--deadline", "-1"),
-	    "rhq: --deadline: invalid value '-1'");
-	assert_usage_error(ARGS("--wait", "--interval", "abc"),
-	    "rhq: --interval: invalid value 'abc'");
-}
-END_TEST
+	{ .name = "--deadline: finished rows, then the others", .warp = 1,
+	  .in = ID_RUNNING "\n3\n4\n" ID_THEN_FAILED "\n", .argv = ARGS(WAIT, "--deadline", "0.5"),
+	  .status = 3,
+	  .out = "3\tSUCCESS\n" ID_THEN_FAILED "\tFAILED\n" ID_RUNNING "\tRUNNING\n4\tQUEUED\n",
+	  .err = "rhq: deadline reached with 2 tasks unfinished\n",
+	  .requests = 6, .requests_max = 26, .seen = { { "3", 1 }, { ID_THEN_FAILED, 3 } } },
+	{ .name = "--deadline wins over bad rows", .warp = 1, .in = ID_CODE_807 "\n" ID_RUNNING "\n",
+	  .argv = ARGS(WAIT, "--deadline", "0.3"), .status = 3,
+	  .out = ID_CODE_807 "\tNOT_FOUND\n" ID_RUNNING "\tRUNNING\n", .err = UNFINISHED_1,
+	  .requests = 2, .requests_max = 8, .seen = { { ID_CODE_807, 1 } } },
+	/* ID_SLOW answers after 3 s: the deadline does not wait for it. */
+	{ .name = "--deadline: never answered is UNKNOWN", .warp = 1, .in = ID_SLOW "\n",
+	  .argv = ARGS(WAIT, "--deadline", "0.5"), .status = 3, .out = ID_SLOW "\tUNKNOWN\n",
+	  .err = UNFINISHED_1, .requests = 1, .took_max = 1.5 },
+};
 
 /* ------------------------------------------------------------------ -f, -d */
 
-START_TEST(field_tsv)
-{
-	struct proc p;
-
-	rhq_run(&p, "first\t3\tx\nsecond\t2\ty\n# comment\n\nthird\t 7 \tz\r\n", NOENV,
-	    ARGS("-f", "2"));
-	ck_assert_run(&p, 0, "3\tSUCCESS\n2\tFAILED\n7\tSUCCESS\n", "");
-	ck_assert_uint_eq(standin_requests(srv), 3);
-	proc_free(&p);
-
-	rhq_run(&p, "a\tb\t5\n", NOENV, ARGS("--field", "3"));
-	ck_assert_run(&p, 0, "5\tRUNNING\n", "");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(field_csv)
-{
-	struct proc p;
-
-	rhq_run(&p, "x,y,3\nx,y, 6\r\na b,c,1,extra\n", NOENV, ARGS("-f", "3", "-d", ","));
-	ck_assert_run(&p, 0, "3\tSUCCESS\n6\tFAILED\n1\tRUNNING\n", "");
-	proc_free(&p);
-
-	rhq_run(&p, "4;z\n", NOENV, ARGS("--field", "1", "--delimiter", ";"));
-	ck_assert_run(&p, 0, "4\tQUEUED\n", "");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(field_missing)
-{
-	struct proc p;
-
-	rhq_run(&p, "a\t3\nonly\nb\\c\n", NOENV, ARGS("-f", "2"));
-	ck_assert_run(&p, 1, "3\tSUCCESS\nonly\tINVALID\nb\\\\c\tINVALID\n",
-	    "rhq: line 2: no field 2\nrhq: line 3: no field 2\n");
-	ck_assert_uint_eq(standin_requests(srv), 1);
-	proc_free(&p);
-
-	/* The first column is the whole record, escaped. */
-	rhq_run(&p, "a\tb\n", NOENV, ARGS("-f", "3"));
-	ck_assert_run(&p, 1, "a\\tb\tINVALID\n", "rhq: line 1: no field 3\n");
-	proc_free(&p);
-
-	rhq_run(&p, "x,y\n", NOENV, ARGS("-f", "3", "-d", ","));
-	ck_assert_run(&p, 1, "x,y\tINVALID\n", "rhq: line 1: no field 3\n");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(field_invalid_id)
-{
-	struct proc p;
-
-	/* The first column is the ID column: it shows the field taken as the ID. */
-	rhq_run(&p, "job\tabc\n", NOENV, ARGS("-f", "2"));
-	ck_assert_run(&p, 1, "abc\tINVALID\n", "rhq: line 1: invalid task ID\n");
-	ck_assert_uint_eq(standin_requests(srv), 0);
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(field_usage_errors)
-{
-	assert_usage_error(ARGS("-f", "0"), "rhq: --field: invalid value '0'");
-	assert_usage_error(ARGS("-f", "x"), "rhq: --field: invalid value 'x'");
-	assert_usage_error(ARGS("-f", "-1"), "rhq: --field: invalid value '-1'");
-	assert_usage_error(ARGS("-f", "2", "-d", "ab"), "rhq: --delimiter");
-	assert_usage_error(ARGS("-f", "2", "-d", ""), "rhq: --delimiter");
-	assert_usage_error(ARGS("-d", ","), "rhq: --delimiter");
-}
-END_TEST
-
-/* ---------------------------------------------------------------------- -a */
-
-START_TEST(append_with_field)
-{
-	struct proc p;
-
-	rhq_run(&p, "job1\t3\tnote\r\njob2\t6\na\\b\t5\n", NOENV, ARGS("-f", "2", "-a"));
-	ck_assert_run(&p, 0,
-	    "job1\t3\tnote\tSUCCESS\njob2\t6\tFAILED\na\\b\t5\tRUNNING\n", "");
-	proc_free(&p);
-
-	rhq_run(&p, "r1,4,x\n", NOENV, ARGS("-a", "-f", "2", "-d", ","));
-	ck_assert_run(&p, 0, "r1,4,x\tQUEUED\n", "");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(append_invalid_rows)
-{
-	struct proc p;
-
-	rhq_run(&p, "ok\t3\nbad\tx\r\nlonely\n", NOENV, ARGS("-f", "2", "--append"));
-	ck_assert_run(&p, 1, "ok\t3\tSUCCESS\nbad\tx\tINVALID\nlonely\tINVALID\n",
-	    "rhq: line 2: invalid task ID\nrhq: line 3: no field 2\n");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(append_without_field)
-{
-	struct proc p;
-
-	rhq_run(&p, "  3 \r\n# skipped\n12a\n", NOENV, ARGS("-a"));
-	ck_assert_run(&p, 1, "  3 \tSUCCESS\n12a\tINVALID\n",
-	    "rhq: line 3: invalid task ID\n");
-	proc_free(&p);
-}
-END_TEST
-
-/* ---------------------------------------------------------------------- -0 */
-
-START_TEST(null_separated)
-{
-	static const char in[] = "1\0002\0003";
-	struct proc p;
-
-	run_bytes(&p, in, sizeof in - 1, ARGS("-0"));
-	ck_assert_run(&p, 0, "1\tRUNNING\n2\tFAILED\n3\tSUCCESS\n", "");
-	ck_assert_uint_eq(standin_requests(srv), 3);
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(null_separated_terminated_and_empty)
-{
-	static const char in[] = "5\000\0004\n\000";
-	struct proc p;
-
+static const struct row records[] = {
+	{ .name = "-f 2", .in = "first\t3\tx\nsecond\t2\ty\n# comment\n\nthird\t 7 \tz\r\n",
+	  .argv = ARGS("-f", "2"), .out = "3\tSUCCESS\n2\tFAILED\n7\tSUCCESS\n", .requests = 3 },
+	{ .name = "--field 3", .in = "a\tb\t5\n", .argv = ARGS("--field", "3"),
+	  .out = "5\tRUNNING\n", .requests = 1 },
+	{ .name = "-f 3 -d ,", .in = "x,y,3\nx,y, 6\r\na b,c,1,extra\n",
+	  .argv = ARGS("-f", "3", "-d", ","), .out = "3\tSUCCESS\n6\tFAILED\n1\tRUNNING\n",
+	  .requests = 3 },
+	{ .name = "--delimiter ;", .in = "4;z\n", .argv = ARGS("--field", "1", "--delimiter", ";"),
+	  .out = "4\tQUEUED\n", .requests = 1 },
+	/* The first column is the field taken as the ID, or the whole record, escaped. */
+	{ .name = "-f: a missing field, an invalid ID", .in = "a\t3\nonly\nb\\c\njob\tabc\n",
+	  .argv = ARGS("-f", "2"), .status = 1,
+	  .out = "3\tSUCCESS\nonly\tINVALID\nb\\\\c\tINVALID\nabc\tINVALID\n",
+	  .err = "rhq: line 2: no field 2\nrhq: line 3: no field 2\n"
+		 "rhq: line 4: invalid task ID\n",
+	  .requests = 1 },
+	{ .name = "-f 3: no field 3", .in = "a\tb\n", .argv = ARGS("-f", "3"), .status = 1,
+	  .out = "a\\tb\tINVALID\n", .err = "rhq: line 1: no field 3\n" },
+	{ .name = "-f 3 -d ,: no field 3", .in = "x,y\n", .argv = ARGS("-f", "3", "-d", ","),
+	  .status = 1, .out = "x,y\tINVALID\n", .err = "rhq: line 1: no field 3\n" },
+	{ .name = "-a -f 2", .in = "job1\t3\tnote\r\njob2\t6\na\\b\t5\n", .argv = ARGS("-f", "2", "-a"),
+	  .out = "job1\t3\tnote\tSUCCESS\njob2\t6\tFAILED\na\\b\t5\tRUNNING\n", .requests = 3 },
+	{ .name = "-a -f 2 -d ,", .in = "r1,4,x\n", .argv = ARGS("-a", "-f", "2", "-d", ","),
+	  .out = "r1,4,x\tQUEUED\n", .requests = 1 },
+	{ .name = "--append: invalid rows", .in = "ok\t3\nbad\tx\r\nlonely\n",
+	  .argv = ARGS("-f", "2", "--append"), .status = 1,
+	  .out = "ok\t3\tSUCCESS\nbad\tx\tINVALID\nlonely\tINVALID\n",
+	  .err = "rhq: line 2: invalid task ID\nrhq: line 3: no field 2\n", .requests = 1 },
+	{ .name = "-a without -f", .in = "  3 \r\n# skipped\n12a\n", .argv = ARGS("-a"),
+	  .status = 1, .out = "  3 \tSUCCESS\n12a\tINVALID\n",
+	  .err = "rhq: line 3: invalid task ID\n", .requests = 1 },
+	{ .name = "-0", BYTES("1\0002\0003"), .argv = ARGS("-0"),
+	  .out = "1\tRUNNING\n2\tFAILED\n3\tSUCCESS\n", .requests = 3 },
 	/* An empty item is skipped; a trailing newline is whitespace. */
-	run_bytes(&p, in, sizeof in - 1, ARGS("--null"));
-	ck_assert_run(&p, 0, "5\tRUNNING\n4\tQUEUED\n", "");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(null_item_with_newline)
-{
-	static const char in[] = "3\0001\n2\0007\0";
-	struct proc p;
-
-	run_bytes(&p, in, sizeof in - 1, ARGS("-0"));
-	ck_assert_run(&p, 1, "3\tSUCCESS\n1\\n2\tINVALID\n7\tSUCCESS\n",
-	    "rhq: item 2: invalid task ID\n");
-	ck_assert_uint_eq(standin_requests(srv), 2);
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(null_append)
-{
-	static const char in[] = " 3 \000line\nbreak\0";
-	static const char in2[] = "name one\t3\000name\ntwo\t6\0";
-	static const char in3[] = "a\n3\000b\n6";
-	struct proc p;
-
-	run_bytes(&p, in, sizeof in - 1, ARGS("-0", "-a"));
-	ck_assert_run(&p, 1, " 3 \tSUCCESS\nline\\nbreak\tINVALID\n",
-	    "rhq: item 2: invalid task ID\n");
-	proc_free(&p);
-
-	run_bytes(&p, in2, sizeof in2 - 1, ARGS("-0", "-f", "2", "-a"));
-	ck_assert_run(&p, 0, "name one\t3\tSUCCESS\nname\\ntwo\t6\tFAILED\n", "");
-	proc_free(&p);
-
+	{ .name = "--null: terminated, and empty", BYTES("5\000\0004\n\000"), .argv = ARGS("--null"),
+	  .out = "5\tRUNNING\n4\tQUEUED\n", .requests = 2 },
+	{ .name = "-0: an item with a newline", BYTES("3\0001\n2\0007\0"), .argv = ARGS("-0"),
+	  .status = 1, .out = "3\tSUCCESS\n1\\n2\tINVALID\n7\tSUCCESS\n",
+	  .err = "rhq: item 2: invalid task ID\n", .requests = 2 },
+	{ .name = "-0 -a", BYTES(" 3 \000line\nbreak\0"), .argv = ARGS("-0", "-a"), .status = 1,
+	  .out = " 3 \tSUCCESS\nline\\nbreak\tINVALID\n", .err = "rhq: item 2: invalid task ID\n",
+	  .requests = 1 },
+	{ .name = "-0 -f 2 -a", BYTES("name one\t3\000name\ntwo\t6\0"),
+	  .argv = ARGS("-0", "-f", "2", "-a"),
+	  .out = "name one\t3\tSUCCESS\nname\\ntwo\t6\tFAILED\n", .requests = 2 },
 	/* With -0 a newline is a usable delimiter. */
-	run_bytes(&p, in3, sizeof in3 - 1, ARGS("-0", "-f", "2", "-d", "\n", "-a"));
-	ck_assert_run(&p, 0, "a\\n3\tSUCCESS\nb\\n6\tFAILED\n", "");
-	proc_free(&p);
-}
-END_TEST
+	{ .name = "-0 -d '\\n'", BYTES("a\n3\000b\n6"), .argv = ARGS("-0", "-f", "2", "-d", "\n", "-a"),
+	  .out = "a\\n3\tSUCCESS\nb\\n6\tFAILED\n", .requests = 2 },
+};
 
 /* ------------------------------------------------------------------ --json */
 
-START_TEST(json_states)
-{
-	struct proc p;
+static const struct row json[] = {
+	{ .name = "--json: states", .in = "3\n2\n4\n5\n", .argv = ARGS("--json"),
+	  .out = "{\"id\":\"3\",\"state\":\"SUCCESS\",\"code\":0,\"msg\":\"success\"}\n"
+		 "{\"id\":\"2\",\"state\":\"FAILED\",\"code\":0,\"msg\":\"success\"}\n"
+		 "{\"id\":\"4\",\"state\":\"QUEUED\",\"code\":0,\"msg\":\"success\"}\n"
+		 "{\"id\":\"5\",\"state\":\"RUNNING\",\"code\":0,\"msg\":\"success\"}\n",
+	  .requests = 4 },
+	{ .name = "--json: codes, messages, escapes",
+	  .in = ID_CODE_807 "\n" ID_CODE_804 "\n" ID_CODE_301 "\n" ID_HTTP_404 "\n" ID_CODE_888 "\n"
+		ID_TRICKY "\na\"b\\c\n3\n" ID_DATA_TAB "\n" ID_DATA_NEWLINE "\n",
+	  .argv = ARGS("--json"), .status = 1,
+	  .out = "{\"id\":\"" ID_CODE_807 "\",\"state\":\"NOT_FOUND\",\"code\":807,"
+		 "\"msg\":\"APIKEY_TASK_NOT_FOUND\","
+		 "\"error\":\"API error 807 (APIKEY_TASK_NOT_FOUND)\"}\n"
+		 "{\"id\":\"" ID_CODE_804 "\",\"state\":\"RUNNING\",\"code\":804,"
+		 "\"msg\":\"APIKEY_TASK_IS_RUNNING\"}\n"
+		 "{\"id\":\"" ID_CODE_301 "\",\"state\":\"ERROR\",\"code\":301,"
+		 "\"msg\":\"PARAMS_INVALID\",\"error\":\"API error 301 (PARAMS_INVALID)\"}\n"
+		 "{\"id\":\"" ID_HTTP_404 "\",\"state\":\"ERROR\",\"error\":\"HTTP 404\"}\n"
+		 "{\"id\":\"" ID_CODE_888 "\",\"state\":\"ERROR\",\"code\":888,"
+		 "\"msg\":\"\xe4\xbb\xbb\xe5\x8a\xa1\xe5\xa4\xb1\xe8\xb4\xa5\","
+		 "\"error\":\"API error 888 (\xe4\xbb\xbb\xe5\x8a\xa1\xe5\xa4\xb1\xe8\xb4\xa5)\"}\n"
+		 "{\"id\":\"" ID_TRICKY "\",\"state\":\"SUCCESS\",\"code\":0,"
+		 "\"msg\":\"\xe6\x88\x90\xe5\x8a\x9f\"}\n"
+		 "{\"id\":\"a\\\"b\\\\c\",\"state\":\"INVALID\","
+		 "\"error\":\"line 7: invalid task ID\"}\n"
+		 "{\"id\":\"3\",\"state\":\"SUCCESS\",\"code\":0,\"msg\":\"success\"}\n"
+		 "{\"id\":\"" ID_DATA_TAB "\",\"state\":\"ERROR\",\"code\":0,\"msg\":\"success\","
+		 "\"error\":\"reply has an unexpected state\"}\n"
+		 "{\"id\":\"" ID_DATA_NEWLINE "\",\"state\":\"ERROR\",\"code\":0,"
+		 "\"msg\":\"success\",\"error\":\"reply has an unexpected state\"}\n",
+	  .err = "rhq: " ID_CODE_301 ": API error 301 (PARAMS_INVALID)\n"
+		 "rhq: " ID_HTTP_404 ": HTTP 404\n"
+		 "rhq: " ID_CODE_888 ": API error 888 "
+		 "(\xe4\xbb\xbb\xe5\x8a\xa1\xe5\xa4\xb1\xe8\xb4\xa5)\n"
+		 "rhq: line 7: invalid task ID\n"
+		 "rhq: " ID_DATA_TAB ": reply has an unexpected state\n"
+		 "rhq: " ID_DATA_NEWLINE ": reply has an unexpected state\n",
+	  .requests = 9 },
+	{ .name = "--json -a -f 2", .in = "job\t3\r\nlonely\n", .argv = ARGS("--json", "-f", "2", "-a"),
+	  .status = 1,
+	  .out = "{\"id\":\"3\",\"state\":\"SUCCESS\",\"code\":0,\"msg\":\"success\","
+		 "\"record\":\"job\\t3\"}\n"
+		 "{\"id\":\"lonely\",\"state\":\"INVALID\",\"error\":\"line 2: no field 2\","
+		 "\"record\":\"lonely\"}\n",
+	  .err = "rhq: line 2: no field 2\n", .requests = 1 },
+	{ .name = "--json -a: an invalid ID", .in = "job4,abc,x\r\n",
+	  .argv = ARGS("--json", "-a", "-f", "2", "-d", ","), .status = 1,
+	  .out = "{\"id\":\"abc\",\"state\":\"INVALID\",\"error\":\"line 1: invalid task ID\","
+		 "\"record\":\"job4,abc,x\"}\n",
+	  .err = "rhq: line 1: invalid task ID\n" },
+	{ .name = "--json --wait", .in = ID_THEN_SUCCESS "\n", .argv = ARGS("--json", WAIT),
+	  .out = "{\"id\":\"" ID_THEN_SUCCESS "\",\"state\":\"SUCCESS\",\"code\":0,"
+		 "\"msg\":\"success\"}\n",
+	  .requests = 3 },
+};
 
-	rhq_run(&p, "3\n2\n4\n5\n", NOENV, ARGS("--json"));
-	ck_assert_run(&p, 0,
-	    "{\"id\":\"3\",\"state\":\"SUCCESS\",\"code\":0,\"msg\":\"success\"}\n"
-	    "{\"id\":\"2\",\"state\":\"FAILED\",\"code\":0,\"msg\":\"success\"}\n"
-	    "{\"id\":\"4\",\"state\":\"QUEUED\",\"code\":0,\"msg\":\"success\"}\n"
-	    "{\"id\":\"5\",\"state\":\"RUNNING\",\"code\":0,\"msg\":\"success\"}\n",
-	    "");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(json_api_codes)
-{
-	struct proc p;
-
-	rhq_run(&p, "9807\n9804\n9301\n9124\n", NOENV, ARGS("--json"));
-	ck_assert_run(&p, 1,
-	    "{\"id\":\"9807\",\"state\":\"NOT_FOUND\",\"code\":807,"
-	    "\"msg\":\"APIKEY_TASK_NOT_FOUND\"}\n"
-	    "{\"id\":\"9804\",\"state\":\"RUNNING\",\"code\":804,"
-	    "\"msg\":\"APIKEY_TASK_IS_RUNNING\"}\n"
-	    "{\"id\":\"9301\",\"state\":\"ERROR\",\"code\":301,\"msg\":\"PARAMS_INVALID\"}\n"
-	    "{\"id\":\"9124\",\"state\":\"ERROR\"}\n",
-	    "rhq: 9301: API error 301 (PARAMS_INVALID)\nrhq: 9124: HTTP 404\n");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(json_unicode_msg)
-{
-	struct proc p;
-
-	rhq_run(&p, "9888\n9123\n", NOENV, ARGS("--json"));
-	ck_assert_run(&p, 1,
-	    "{\"id\":\"9888\",\"state\":\"ERROR\",\"code\":888,"
-	    "\"msg\":\"\xe4\xbb\xbb\xe5\x8a\xa1\xe5\xa4\xb1\xe8\xb4\xa5\"}\n"
-	    "{\"id\":\"9123\",\"state\":\"SUCCESS\",\"code\":0,"
-	    "\"msg\":\"\xe6\x88\x90\xe5\x8a\x9f\"}\n",
-	    "rhq: 9888: API error 888 (\xe4\xbb\xbb\xe5\x8a\xa1\xe5\xa4\xb1\xe8\xb4\xa5)\n");
-	ck_assert_uint_eq(assert_json_lines(p.out_buf), 2);
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(json_invalid_escaped)
-{
-	struct proc p;
-
-	rhq_run(&p, "a\"b\\c\n3\n", NOENV, ARGS("--json"));
-	ck_assert_run(&p, 1,
-	    "{\"id\":\"a\\\"b\\\\c\",\"state\":\"INVALID\"}\n"
-	    "{\"id\":\"3\",\"state\":\"SUCCESS\",\"code\":0,\"msg\":\"success\"}\n",
-	    "rhq: line 1: invalid task ID\n");
-	proc_free(&p);
-}
-END_TEST
-
+/* Any input line makes a valid JSON row, its id decoding to the line itself. */
 START_TEST(json_valid_for_any_input)
 {
-	static const char in[] =
+	static const char lines[] =
 	    "a\"b\\c\n"				/* 1 quote, backslash */
 	    "c\x01\x1f\x7f" "d\n"		/* 2 control bytes, DEL */
 	    "e\xff\xfe" "f\n"			/* 3 bytes never valid in UTF-8 */
@@ -877,116 +270,78 @@ START_TEST(json_valid_for_any_input)
 		W("t\x08\x0c\ru"),
 #undef W
 	};
+	char in[2048], *w = in, hostile[4096], *h = hostile, err[1024], *e = err;
 	struct proc p;
 	size_t i;
+	int k;
 
-	run_bytes(&p, in, sizeof in - 1, ARGS("--json"));
+	/* Then lines that grow: control bytes six-fold when escaped, invalid bytes to U+FFFD. */
+	memcpy(w, lines, sizeof lines - 1);
+	w += sizeof lines - 1;
+	for (k = 0; k < 100; k++)
+		w = stpcpy(w, "ab\001");
+	*w++ = '\n';
+	memset(w, 0xff, 256);
+	w += 256;
+	*w++ = '\n';
+	h += sprintf(h, "{\"id\":\"");
+	for (k = 0; k < 85; k++)
+		h += sprintf(h, "ab\\u0001");
+	h += sprintf(h, "a\",\"state\":\"INVALID\",\"error\":\"line 12: invalid task ID\"}\n"
+	    "{\"id\":\"");
+	for (k = 0; k < 256; k++)
+		h += sprintf(h, REPL);
+	sprintf(h, "\",\"state\":\"INVALID\",\"error\":\"line 13: invalid task ID\"}\n");
+	for (k = 1; k <= 13; k++)
+		e += sprintf(e, "rhq: line %d: invalid task ID\n", k);
+
+	proc_start(&p, NOENV, ARGS("--json"));
+	proc_write(&p, in, w - in);
+	proc_finish(&p, harness_timeout());
 	ck_assert_msg(p.status == 1, "exit status %d; stderr: %s", p.status, p.err_buf);
-	ck_assert_str_eq(p.err_buf,
-	    "rhq: line 1: invalid task ID\nrhq: line 2: invalid task ID\n"
-	    "rhq: line 3: invalid task ID\nrhq: line 4: invalid task ID\n"
-	    "rhq: line 5: invalid task ID\nrhq: line 6: invalid task ID\n"
-	    "rhq: line 7: invalid task ID\nrhq: line 8: invalid task ID\n"
-	    "rhq: line 9: invalid task ID\nrhq: line 10: invalid task ID\n"
-	    "rhq: line 11: invalid task ID\n");
+	ck_assert_str_eq(p.err_buf, err);
 	ck_assert_uint_eq(p.out_len, strlen(p.out_buf));	/* no raw NUL */
-	ck_assert_uint_eq(assert_json_lines(p.out_buf), sizeof want / sizeof *want);
-	for (i = 0; i < sizeof want / sizeof *want; i++)
+	ck_assert_uint_eq(assert_json_lines(p.out_buf), NELEM(want) + 2);
+	for (i = 0; i < NELEM(want); i++)
 		assert_json_invalid(p.out_buf, i, want[i].s, want[i].n);
+	ck_assert_str_eq(strstr(p.out_buf, "{\"id\":\"ab"), hostile);
 	ck_assert_uint_eq(standin_requests(srv), 0);
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(json_append_record)
-{
-	struct proc p;
-
-	rhq_run(&p, "job\t3\r\nlonely\n", NOENV, ARGS("--json", "-f", "2", "-a"));
-	ck_assert_run(&p, 1,
-	    "{\"id\":\"3\",\"state\":\"SUCCESS\",\"code\":0,\"msg\":\"success\","
-	    "\"record\":\"job\\t3\"}\n"
-	    "{\"id\":\"lonely\",\"state\":\"INVALID\",\"record\":\"lonely\"}\n",
-	    "rhq: line 2: no field 2\n");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(json_with_wait)
-{
-	struct proc p;
-
-	rhq_run(&p, "9120\n", NOENV, ARGS("--json", "--wait", "--interval", "0.05"));
-	ck_assert_run(&p, 0,
-	    "{\"id\":\"9120\",\"state\":\"SUCCESS\",\"code\":0,\"msg\":\"success\"}\n", "");
 	proc_free(&p);
 }
 END_TEST
 
 /* --------------------------------------------------------------- --summary */
 
-START_TEST(summary_counts)
-{
-	struct proc p;
-
-	rhq_run(&p, "1\n2\n3\n4\n5\n6\n7\n8\n", NOENV, ARGS("-s"));
-	ck_assert_run(&p, 0,
-	    "1\tRUNNING\n2\tFAILED\n3\tSUCCESS\n4\tQUEUED\n"
-	    "5\tRUNNING\n6\tFAILED\n7\tSUCCESS\n8\tQUEUED\n",
-	    "rhq: 8 tasks: 2 QUEUED, 2 RUNNING, 2 FAILED, 2 SUCCESS\n");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(summary_one_task)
-{
-	struct proc p;
-
-	rhq_run(&p, NULL, NOENV, ARGS("--summary", "3"));
-	ck_assert_run(&p, 0, "3\tSUCCESS\n", "rhq: 1 task: 1 SUCCESS\n");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(summary_order_and_others)
-{
-	struct proc p;
-
-	rhq_run(&p, "9125\n3\n9807\nx\n9301\n9125\n4\n", NOENV, ARGS("-s"));
-	ck_assert_run(&p, 1,
-	    "9125\tCANCEL\n3\tSUCCESS\n9807\tNOT_FOUND\nx\tINVALID\n9301\tERROR\n"
-	    "9125\tCANCEL\n4\tQUEUED\n",
-	    "rhq: line 4: invalid task ID\n"
-	    "rhq: 9301: API error 301 (PARAMS_INVALID)\n"
-	    "rhq: 7 tasks: 1 QUEUED, 1 SUCCESS, 1 NOT_FOUND, 1 ERROR, 1 INVALID, 2 CANCEL\n");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(summary_at_deadline)
-{
-	struct proc p;
-
-	rhq_run(&p, "9122\n3\n", NOENV,
-	    ARGS("-s", "--wait", "--interval", "0.05", "--deadline", "0.3"));
-	ck_assert_msg(p.status == 3, "exit status %d; stderr: %s", p.status, p.err_buf);
-	ck_assert_str_eq(p.out_buf, "3\tSUCCESS\n9122\tRUNNING\n");
-	assert_same_lines(p.err_buf,
-	    "rhq: deadline reached with 1 task unfinished\n"
-	    "rhq: 2 tasks: 1 RUNNING, 1 SUCCESS\n");
-	proc_free(&p);
-
+static const struct row summary[] = {
+	{ .name = "-s", .in = "1\n2\n3\n4\n5\n6\n7\n8\n", .argv = ARGS("-s"),
+	  .out = "1\tRUNNING\n2\tFAILED\n3\tSUCCESS\n4\tQUEUED\n"
+		 "5\tRUNNING\n6\tFAILED\n7\tSUCCESS\n8\tQUEUED\n",
+	  .err = "rhq: 8 tasks: 2 QUEUED, 2 RUNNING, 2 FAILED, 2 SUCCESS\n", .requests = 8 },
+	{ .name = "--summary of one task", .argv = ARGS("--summary", "3"), .out = "3\tSUCCESS\n",
+	  .err = "rhq: 1 task: 1 SUCCESS\n", .requests = 1 },
+	{ .name = "-s: order, and other states",
+	  .in = ID_CANCEL "\n3\n" ID_CODE_807 "\nx\n" ID_CODE_301 "\n" ID_CANCEL "\n4\n",
+	  .argv = ARGS("-s"), .status = 1,
+	  .out = ID_CANCEL "\tCANCEL\n3\tSUCCESS\n" ID_CODE_807 "\tNOT_FOUND\nx\tINVALID\n"
+		 ID_CODE_301 "\tERROR\n" ID_CANCEL "\tCANCEL\n4\tQUEUED\n",
+	  .err = "rhq: line 4: invalid task ID\n"
+		 "rhq: " ID_CODE_301 ": API error 301 (PARAMS_INVALID)\n"
+		 "rhq: 7 tasks: 1 QUEUED, 1 SUCCESS, 1 NOT_FOUND, 1 ERROR, 1 INVALID, 2 CANCEL\n",
+	  .requests = 6 },
+	{ .name = "-s at the deadline", .warp = 1, .in = ID_RUNNING "\n3\n",
+	  .argv = ARGS("-s", WAIT, "--deadline", "0.3"), .status = 3,
+	  .out = "3\tSUCCESS\n" ID_RUNNING "\tRUNNING\n",
+	  .err_any = ARGS("rhq: deadline reached with 1 task unfinished",
+	      "rhq: 2 tasks: 1 RUNNING, 1 SUCCESS"),
+	  .requests = 2, .requests_max = 8 },
 	/* Other states in order of first appearance: CANCEL, then UNKNOWN. */
-	rhq_run(&p, "9106\n9125\n", NOENV,
-	    ARGS("-s", "-j", "2", "--wait", "--interval", "0.05", "--deadline", "0.5"));
-	ck_assert_msg(p.status == 3, "exit status %d; stderr: %s", p.status, p.err_buf);
-	ck_assert_str_eq(p.out_buf, "9125\tCANCEL\n9106\tUNKNOWN\n");
-	assert_same_lines(p.err_buf,
-	    "rhq: deadline reached with 1 task unfinished\n"
-	    "rhq: 2 tasks: 1 CANCEL, 1 UNKNOWN\n");
-	proc_free(&p);
-}
-END_TEST
+	{ .name = "-s at the deadline: other states", .warp = 1, .in = ID_SLOW "\n" ID_CANCEL "\n",
+	  .argv = ARGS("-s", "-j", "2", WAIT, "--deadline", "0.5"), .status = 3,
+	  .out = ID_CANCEL "\tCANCEL\n" ID_SLOW "\tUNKNOWN\n",
+	  .err_any = ARGS("rhq: deadline reached with 1 task unfinished",
+	      "rhq: 2 tasks: 1 CANCEL, 1 UNKNOWN"),
+	  .requests = 2 },
+};
 
 /* -------------------------------------------------------------- --progress */
 
@@ -1001,199 +356,217 @@ static const char slow_rows[] =
     "14\tFAILED\n15\tSUCCESS\n16\tQUEUED\n17\tRUNNING\n18\tFAILED\n19\tSUCCESS\n"
     "20\tQUEUED\n21\tRUNNING\n22\tFAILED\n23\tSUCCESS\n24\tQUEUED\n25\tRUNNING\n";
 
-/* stderr holds nothing but progress lines drawn in place, erased at the end. */
+/*
+ * stderr is a pipe: it holds nothing but plain progress lines, no carriage
+ * returns or escape sequences (--progress 2>file).
+ */
 static void
-assert_only_progress(const char *err)
+only_progress(const char *err)
 {
 	const char *s, *e;
-	size_t len = strlen(err), texts = 0;
+	size_t lines = 0;
 
-	ck_assert_msg(strstr(err, "\rrhq: ") != NULL, "no progress line: '%s'", err);
-	ck_assert_msg(strstr(err, " done") != NULL, "no 'done': '%s'", err);
-	ck_assert_msg(len >= 4 && strcmp(err + len - 4, "\r\033[K") == 0,
-	    "not erased at the end: '%s'", err);
-	ck_assert_msg(strchr(err, '\n') == NULL, "a newline on stderr: '%s'", err);
-	/* Every piece between carriage returns is an erase and/or a counter line. */
-	ck_assert_msg(err[0] == '\r', "stderr starts with text: '%s'", err);
-	for (s = err; *s; s = e) {
-		s++;				/* the '\r' */
-		if (strncmp(s, "\033[K", 3) == 0)
-			s += 3;
-		e = s + strcspn(s, "\r");
-		if (e == s)
-			continue;
-		ck_assert_msg(strncmp(s, "rhq: ", 5) == 0, "stray text: '%.*s'", (int)(e - s), s);
-		ck_assert_msg(memchr(s, '\033', e - s) == NULL ||
-		    (e - s > 3 && strncmp(e - 3, "\033[K", 3) == 0 &&
-		    memchr(s, '\033', e - s - 3) == NULL),
-		    "stray escape in: '%.*s'", (int)(e - s), s);
-		texts++;
+	ck_assert_msg(strpbrk(err, "\r\033") == NULL, "a CR or an escape: '%s'", err);
+	for (s = err; *s; s = e + 1) {
+		ck_assert_ptr_nonnull(e = strchr(s, '\n'));
+		ck_assert_msg(strncmp(s, "rhq: ", 5) == 0 && strstr(s, " done, ") != NULL &&
+		    strstr(s, " done, ") < e, "not a progress line: '%.*s'", (int)(e - s), s);
+		lines++;
 	}
-	ck_assert_uint_ge(texts, 1);
+	ck_assert_uint_ge(lines, 1);
 }
 
-START_TEST(progress_forced)
+/* An error late in a run that shows the counter: a line of its own. */
+static void
+message_between_lines(const char *err)
 {
-	struct proc p;
-
-	rhq_run(&p, slow_ids, NOENV, ARGS("--progress", "--rate", "20"));
-	ck_assert_msg(p.status == 0, "exit status %d; stderr: %s", p.status, p.err_buf);
-	ck_assert_str_eq(p.out_buf, slow_rows);
-	assert_only_progress(p.err_buf);
-	proc_free(&p);
+	ck_assert_msg(strstr(err, " done, ") != NULL, "no progress line: '%s'", err);
+	ck_assert_msg(strstr(err, "errors\nrhq: " ID_CODE_301 ": API error 301 (PARAMS_INVALID)\n")
+	    != NULL || strncmp(err, "rhq: " ID_CODE_301 ":", 10) == 0,
+	    "message not on a line of its own: '%s'", err);
+	ck_assert_msg(strpbrk(err, "\r\033") == NULL, "a CR or an escape: '%s'", err);
 }
-END_TEST
 
-START_TEST(progress_erased_before_messages)
-{
-	char in[sizeof slow_ids + 16];
-	struct proc p;
-
-	/* An error late in a run that shows the counter. */
-	snprintf(in, sizeof in, "%s9301\n", slow_ids);
-	rhq_run(&p, in, NOENV, ARGS("--progress", "--rate", "20"));
-	ck_assert_msg(p.status == 1, "exit status %d; stderr: %s", p.status, p.err_buf);
-	ck_assert_msg(strstr(p.err_buf, "\r\033[Krhq: 9301: API error 301 (PARAMS_INVALID)\n")
-	    != NULL, "message not preceded by an erase: '%s'", p.err_buf);
-	ck_assert_ptr_nonnull(strstr(p.err_buf, "\rrhq: "));
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(progress_off_when_not_a_terminal)
-{
-	struct proc p;
-
+static const struct row progress[] = {
+	{ .name = "--progress", .warp = 1, .in = slow_ids, .argv = ARGS("--progress", "--rate", "20"),
+	  .out = slow_rows, .err_check = only_progress, .requests = 25 },
+	{ .name = "--progress: a message between its lines", .warp = 1,
+	  .in = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n"
+		"21\n22\n23\n24\n25\n" ID_CODE_301 "\n",
+	  .argv = ARGS("--progress", "--rate", "20"), .status = 1,
+	  .err_check = message_between_lines, .requests = 26,
+	  .out = "1\tRUNNING\n2\tFAILED\n3\tSUCCESS\n4\tQUEUED\n5\tRUNNING\n6\tFAILED\n"
+		 "7\tSUCCESS\n8\tQUEUED\n9\tRUNNING\n10\tFAILED\n11\tSUCCESS\n12\tQUEUED\n"
+		 "13\tRUNNING\n14\tFAILED\n15\tSUCCESS\n16\tQUEUED\n17\tRUNNING\n18\tFAILED\n"
+		 "19\tSUCCESS\n20\tQUEUED\n21\tRUNNING\n22\tFAILED\n23\tSUCCESS\n24\tQUEUED\n"
+		 "25\tRUNNING\n" ID_CODE_301 "\tERROR\n" },
 	/* The cron-mail promise: stderr is a pipe, nothing went wrong, stderr stays empty. */
-	rhq_run(&p, slow_ids, NOENV, ARGS("--rate", "20"));
-	ck_assert_run(&p, 0, slow_rows, "");
-	proc_free(&p);
-}
-END_TEST
-
-START_TEST(progress_never)
-{
-	struct proc p;
-
-	rhq_run(&p, slow_ids, NOENV, ARGS("--no-progress", "--rate", "20"));
-	ck_assert_run(&p, 0, slow_rows, "");
-	proc_free(&p);
-}
-END_TEST
+	{ .name = "no progress when stderr is not a terminal", .warp = 1, .in = slow_ids,
+	  .argv = ARGS("--rate", "20"), .out = slow_rows, .requests = 25 },
+	{ .name = "--no-progress", .warp = 1, .in = slow_ids,
+	  .argv = ARGS("--no-progress", "--rate", "20"), .out = slow_rows, .requests = 25 },
+};
 
 /* ------------------------------------------------------------- -j, --rate */
 
-static const char *
-state_of(unsigned long id)
-{
-	static const char *states[] = { "QUEUED", "RUNNING", "FAILED", "SUCCESS" };
-
-	return states[id % 4];
-}
-
-/* n IDs from `first` on, and their rows. */
-static void
-make_ids(unsigned long first, int n, char *in, char *want)
-{
-	char line[128];
-	int i;
-
-	*in = *want = '\0';
-	for (i = 0; i < n; i++) {
-		snprintf(line, sizeof line, "%lu\n", first + i);
-		strcat(in, line);
-		snprintf(line, sizeof line, "%lu\t%s\n", first + i, state_of(first + i));
-		strcat(want, line);
-	}
-}
-
-START_TEST(jobs_keep_input_order)
-{
-	char in[4096], want[8192];
-	struct proc p;
-
-	make_ids(1904152026220003300, 40, in, want);
-	rhq_run(&p, in, NOENV, ARGS("-j", "8"));
-	ck_assert_run(&p, 0, want, "");
-	ck_assert_uint_eq(standin_requests(srv), 40);
-	ck_assert_uint_ge(standin_connections(srv), 1);
-	ck_assert_uint_le(standin_connections(srv), 8);
-	proc_free(&p);
-}
-END_TEST
+static const struct row jobs[] = {
+	{ .name = "-j 8 keeps input order", .ids = { 1904152026220003300, 40 },
+	  .argv = ARGS("-j", "8"), .requests = 40, .connections = 1, .connections_max = 8 },
+	/* 10 requests at 20 a second: 9 gaps of 0.05 s at least, and not much more. */
+	{ .name = "--rate", .warp = 1, .ids = { 1904152026220003300, 10 },
+	  .argv = ARGS("--rate", "20"), .requests = 10, .took_min = 0.4, .took_max = 1.5 },
+	/* The bound holds across all jobs. */
+	{ .name = "--rate -j 4", .warp = 1, .ids = { 1904152026220003300, 10 },
+	  .argv = ARGS("--rate", "20", "-j", "4"), .requests = 10, .took_min = 0.4,
+	  .took_max = 1.5 },
+};
 
 START_TEST(jobs_order_with_slow_and_bad_rows)
 {
-	char in[4096], want[8192], ids[4096], rows[8192];
-	struct proc p;
+	char in[4096], want[8192], ids[2048], rows[4096];
 
-	/* 9117 needs a retry, so its row is ready last but still comes out first. */
+	/* ID_CODE_421_ONCE needs a retry, so its row is ready last but still comes out first. */
 	make_ids(1904152026220003300, 30, ids, rows);
-	snprintf(in, sizeof in, "9117\n%sx\n9807\n9301\n3\n", ids);
-	snprintf(want, sizeof want,
-	    "9117\tSUCCESS\n%sx\tINVALID\n9807\tNOT_FOUND\n9301\tERROR\n3\tSUCCESS\n", rows);
-	rhq_run(&p, in, NOENV, ARGS("--jobs", "8", "--retry-delay", "0.2"));
-	ck_assert_run(&p, 1, want,
-	    "rhq: line 32: invalid task ID\nrhq: 9301: API error 301 (PARAMS_INVALID)\n");
-	ck_assert_uint_eq(standin_requests_for(srv, "9117"), 2);
-	ck_assert_uint_le(standin_connections(srv), 8);
-	proc_free(&p);
+	snprintf(in, sizeof in, ID_CODE_421_ONCE "\n%sx\n" ID_CODE_807 "\n" ID_CODE_301 "\n3\n",
+	    ids);
+	snprintf(want, sizeof want, ID_CODE_421_ONCE "\tSUCCESS\n%sx\tINVALID\n" ID_CODE_807
+	    "\tNOT_FOUND\n" ID_CODE_301 "\tERROR\n3\tSUCCESS\n", rows);
+	run_row(&(struct row){ .name = "-j: order with slow and bad rows", .in = in,
+	    .argv = ARGS("--jobs", "8", "--retry-delay", "0.2"), .status = 1, .out = want,
+	    .err = "rhq: line 32: invalid task ID\n"
+		   "rhq: " ID_CODE_301 ": API error 301 (PARAMS_INVALID)\n",
+	    .requests = 35, .seen = { { ID_CODE_421_ONCE, 2 } }, .connections = 1,
+	    .connections_max = 8 });
 }
 END_TEST
 
-START_TEST(jobs_one_connection)
+ROW_TEST(waiting)
+ROW_TEST(deadline)
+ROW_TEST(records)
+ROW_TEST(json)
+ROW_TEST(summary)
+/*
+ * Runs rhq with its stderr (and with both, its stdout too) on a pseudo-
+ * terminal, as a person at a terminal runs it, with TERM set to term (NULL:
+ * unset); returns what the terminal got.  The binary runs unwrapped: the
+ * terminal is the point here, not memory checking.
+ */
+static char *
+run_on_pty(const char *term, int both, const char *const argv[], int *status)
 {
-	char in[4096], want[8192];
-	struct proc p;
-	double t;
+	const char *ids = harness_file("ids", slow_ids, strlen(slow_ids), 0600);
+	const char *rhq = getenv("RHQ");
+	char *shown = calloc(1, 65536), *args[16], env_base[300], env_term[64];
+	char *envp[] = { "RUNNINGHUB_API_KEY=testkey", env_base, env_term, NULL };
+	size_t len = 0, n = 0;
+	double end = clock_now() + harness_timeout();
+	struct pollfd pfd;
+	int master, slave, st;
+	ssize_t r;
+	pid_t pid;
 
-	make_ids(1904152026220003300, 10, in, want);
-	t = timed_run(&p, in, ARGS("-j", "1"));
-	ck_assert_run(&p, 0, want, "");
-	ck_assert_uint_eq(standin_connections(srv), 1);
-	/* One after the other, but without pauses between them. */
-	ck_assert_msg(t < slack(1.0), "10 requests with -j 1 took %.3f s", t);
-	proc_free(&p);
-
-	rhq_run(&p, "3\n2\n", NOENV, ARGS("-j", "64"));
-	ck_assert_run(&p, 0, "3\tSUCCESS\n2\tFAILED\n", "");
-	proc_free(&p);
+	ck_assert_ptr_nonnull(shown);
+	snprintf(env_base, sizeof env_base, "RUNNINGHUB_BASE_URL=%s", harness_base_url);
+	snprintf(env_term, sizeof env_term, "TERM=%s", term ? term : "");
+	if (term == NULL)
+		envp[2] = NULL;
+	args[n++] = (char *)(rhq && *rhq ? rhq : "./rhq");
+	for (; *argv && n < 15; argv++)
+		args[n++] = (char *)*argv;
+	args[n] = NULL;
+	ck_assert_int_ge(master = posix_openpt(O_RDWR | O_NOCTTY), 0);
+	ck_assert(grantpt(master) == 0 && unlockpt(master) == 0);
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0) {
+		setsid();
+		if ((slave = open(ptsname(master), O_RDWR)) < 0)
+			_exit(126);
+		dup2(open(ids, O_RDONLY), 0);
+		dup2(both ? slave : open("/dev/null", O_WRONLY), 1);
+		dup2(slave, 2);
+		execve(args[0], args, envp);
+		_exit(127);
+	}
+	/* Read until every end of the terminal is closed: EIO then. */
+	pfd.fd = master;
+	pfd.events = POLLIN;
+	while (clock_now() < end && len < 65535) {
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if ((r = read(master, shown + len, 65535 - len)) <= 0 && errno != EINTR)
+			break;
+		if (r > 0)
+			len += r;
+	}
+	close(master);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return shown;
 }
-END_TEST
 
-START_TEST(jobs_usage_errors)
+/* A terminal shows the line redrawn in place and erased at the end. */
+START_TEST(progress_on_a_terminal)
 {
-	assert_usage_error(ARGS("-j", "0"), "rhq: --jobs: invalid value '0'");
-	assert_usage_error(ARGS("-j", "65"), "rhq: --jobs: invalid value '65'");
-	assert_usage_error(ARGS("--jobs", "x"), "rhq: --jobs: invalid value 'x'");
-	assert_usage_error(ARGS("--rate", "abc"), "rhq: --rate: invalid value 'abc'");
-	assert_usage_error(ARGS("--rate", "-1"), "rhq: --rate: invalid value '-1'");
+	char *s;
+	int st;
+
+	s = run_on_pty("xterm", 0, ARGS("--rate", "20"), &st);
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(strstr(s, "\rrhq: ") != NULL && strstr(s, " done, ") != NULL,
+	    "no progress line: '%s'", s);
+	ck_assert_msg(strstr(s, "\033[K") != NULL, "not drawn in place: '%s'", s);
+	ck_assert_msg(strlen(s) >= 4 && strcmp(s + strlen(s) - 4, "\r\033[K") == 0,
+	    "not erased at the end: '%s'", s);
+	free(s);
 }
 END_TEST
 
-START_TEST(rate_limits_requests)
+/* TERM=dumb or unset: carriage returns and spaces only, no escape sequences. */
+START_TEST(progress_on_a_dumb_terminal)
 {
-	char in[4096], want[8192];
-	struct proc p;
-	double t;
+	const char *terms[] = { "dumb", NULL };
+	char *s;
+	int i, st;
 
-	/* 10 requests at 20 a second: 9 gaps of 0.05 s at least. */
-	make_ids(1904152026220003300, 10, in, want);
-	t = timed_run(&p, in, ARGS("--rate", "20"));
-	ck_assert_run(&p, 0, want, "");
-	ck_assert_msg(t >= 0.4, "10 requests at --rate 20 took %.3f s", t);
-	/* ...and not much more: the rate is a bound, not a pace of its own. */
-	ck_assert_msg(t < slack(1.5), "10 requests at --rate 20 took %.3f s", t);
-	proc_free(&p);
-
-	/* The bound holds across all jobs. */
-	t = timed_run(&p, in, ARGS("--rate", "20", "-j", "4"));
-	ck_assert_run(&p, 0, want, "");
-	ck_assert_msg(t >= 0.4, "10 requests at --rate 20 -j 4 took %.3f s", t);
-	ck_assert_msg(t < slack(1.5), "10 requests at --rate 20 -j 4 took %.3f s", t);
-	proc_free(&p);
+	for (i = 0; i < 2; i++) {
+		s = run_on_pty(terms[i], 0, ARGS("--rate", "20"), &st);
+		ck_assert_int_eq(st, 0);
+		ck_assert_msg(strstr(s, "\rrhq: ") != NULL, "no progress line: '%s'", s);
+		ck_assert_msg(strchr(s, '\033') == NULL, "an escape sequence: '%s'", s);
+		ck_assert_msg(s[strlen(s) - 1] == '\r', "not erased at the end: '%s'", s);
+		free(s);
+	}
 }
 END_TEST
+
+/*
+ * Rows and the line on one terminal: no line by default, as with curl; with
+ * --progress, a row never starts where the line is (it is erased first).
+ */
+START_TEST(progress_and_rows_share_a_terminal)
+{
+	const char *p;
+	char *s;
+	int st;
+
+	s = run_on_pty("xterm", 1, ARGS("--rate", "20"), &st);
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(strstr(s, " done, ") == NULL, "a progress line by default: '%s'", s);
+	ck_assert_ptr_nonnull(strstr(s, "25\tRUNNING\r\n"));
+	free(s);
+
+	s = run_on_pty("xterm", 1, ARGS("--progress", "--rate", "20"), &st);
+	ck_assert_int_eq(st, 0);
+	ck_assert_msg(strstr(s, " done, ") != NULL, "no progress line: '%s'", s);
+	for (p = s; (p = strstr(p, "errors\033[K")) != NULL; p++)
+		ck_assert_msg(p[9] == '\r' || p[9] == '\0', "a row written over the line: '%s'", s);
+	ck_assert_ptr_nonnull(strstr(s, "25\tRUNNING\r\n"));
+	free(s);
+}
+END_TEST
+
+ROW_TEST(progress)
+ROW_TEST(jobs)
 
 Suite *
 workflow_suite(void)
@@ -1202,71 +575,37 @@ workflow_suite(void)
 	TCase *tc;
 
 	tc = server_tcase("wait");
-	tcase_add_test(tc, wait_until_finished);
-	tcase_add_test(tc, wait_until_failed);
-	tcase_add_test(tc, wait_finished_task_polled_once);
-	tcase_add_test(tc, wait_rows_in_completion_order);
-	tcase_add_test(tc, wait_honours_interval);
-	tcase_add_test(tc, wait_bad_rows_finish_at_once);
-	tcase_add_test(tc, wait_other_final_states);
-	tcase_add_test(tc, wait_with_jobs);
-	tcase_add_test(tc, wait_rows_stream_out);
+	ADD_ROWS(tc, waiting);
+	add_test(tc, wait_rows_stream_out);
 	suite_add_tcase(s, tc);
 
 	tc = server_tcase("deadline");
-	tcase_add_test(tc, deadline_reached);
-	tcase_add_test(tc, deadline_mixed);
-	tcase_add_test(tc, deadline_wins_over_bad_rows);
-	tcase_add_test(tc, deadline_never_answered_is_unknown);
-	tcase_add_test(tc, deadline_usage_errors);
+	ADD_ROWS(tc, deadline);
 	suite_add_tcase(s, tc);
 
 	tc = server_tcase("records");
-	tcase_add_test(tc, field_tsv);
-	tcase_add_test(tc, field_csv);
-	tcase_add_test(tc, field_missing);
-	tcase_add_test(tc, field_invalid_id);
-	tcase_add_test(tc, field_usage_errors);
-	tcase_add_test(tc, append_with_field);
-	tcase_add_test(tc, append_invalid_rows);
-	tcase_add_test(tc, append_without_field);
-	tcase_add_test(tc, null_separated);
-	tcase_add_test(tc, null_separated_terminated_and_empty);
-	tcase_add_test(tc, null_item_with_newline);
-	tcase_add_test(tc, null_append);
+	ADD_ROWS(tc, records);
 	suite_add_tcase(s, tc);
 
 	tc = server_tcase("json");
-	tcase_add_test(tc, json_states);
-	tcase_add_test(tc, json_api_codes);
-	tcase_add_test(tc, json_unicode_msg);
-	tcase_add_test(tc, json_invalid_escaped);
-	tcase_add_test(tc, json_valid_for_any_input);
-	tcase_add_test(tc, json_append_record);
-	tcase_add_test(tc, json_with_wait);
+	ADD_ROWS(tc, json);
+	add_test(tc, json_valid_for_any_input);
 	suite_add_tcase(s, tc);
 
 	tc = server_tcase("summary");
-	tcase_add_test(tc, summary_counts);
-	tcase_add_test(tc, summary_one_task);
-	tcase_add_test(tc, summary_order_and_others);
-	tcase_add_test(tc, summary_at_deadline);
+	ADD_ROWS(tc, summary);
 	suite_add_tcase(s, tc);
 
 	tc = server_tcase("progress");
-	tcase_add_test(tc, progress_forced);
-	tcase_add_test(tc, progress_erased_before_messages);
-	tcase_add_test(tc, progress_off_when_not_a_terminal);
-	tcase_add_test(tc, progress_never);
+	ADD_ROWS(tc, progress);
+	tcase_add_test(tc, progress_on_a_terminal);
+	tcase_add_test(tc, progress_on_a_dumb_terminal);
+	tcase_add_test(tc, progress_and_rows_share_a_terminal);
 	suite_add_tcase(s, tc);
 
 	tc = server_tcase("jobs");
-	tcase_add_test(tc, jobs_keep_input_order);
-	tcase_add_test(tc, jobs_order_with_slow_and_bad_rows);
-	tcase_add_test(tc, jobs_one_connection);
-	tcase_add_test(tc, jobs_usage_errors);
-	tcase_add_test(tc, rate_limits_requests);
+	ADD_ROWS(tc, jobs);
+	add_test(tc, jobs_order_with_slow_and_bad_rows);
 	suite_add_tcase(s, tc);
-
 	return s;
 }
