@@ -460,10 +460,14 @@ log "-o against a stand-in without delay, v1 and v2"
 # outputs_run NAME API JOBS: rhq -o over the SUCCESS IDs against a fresh
 # stand-in, which says how many requests it served when it stops, the best of
 # RUNS runs; one row of the -o table, with the requests per ID (over every run
-# made) side by side with the IDs/s.
+# made) side by side with the IDs/s.  Serial rows pin rhq and the stand-in to
+# one CPU, as the serial rows against nginx do: unpinned, the same run took
+# from 1 to 3 s here, as wake-ups crossed CPUs or not.
 outputs_run() {
+	_pin=
+	[ "$3" -gt 1 ] || _pin=$tmp/pin
 	rm -f "$tmp/count.out"
-	"$STANDIN" >"$tmp/count.out" 2>"$tmp/count.log" &
+	${_pin:+"$_pin"} "$STANDIN" >"$tmp/count.out" 2>"$tmp/count.log" &
 	count_pid=$!
 	i=0
 	while [ $i -lt 100 ] && [ ! -s "$tmp/count.out" ]; do
@@ -473,8 +477,8 @@ outputs_run() {
 	done
 	_port=$(head -n 1 "$tmp/count.out")
 	case $_port in '' | *[!0-9]*) die "stand-in printed no port" ;; esac
-	measure "$1" "$OUT_N" "$RUNS" "$tmp/ids.success" "$RHQ" -o --api "$2" -j "$3" \
-		--base-url "http://127.0.0.1:$_port"
+	measure "$1" "$OUT_N" "$RUNS" "$tmp/ids.success" ${_pin:+"$_pin"} "$RHQ" -o --api "$2" \
+		-j "$3" --base-url "http://127.0.0.1:$_port"
 	_runs=$_k # the runs measure made
 	stop "$count_pid"
 	count_pid=
@@ -554,7 +558,8 @@ model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo
 	echo "With -o against the stand-in (libmicrohttpd, no delay): $OUT_N IDs that are all SUCCESS with"
 	echo "one output file each, so v1 asks status then outputs and v2 asks once. Best of $RUNS runs;"
-	echo "requests as counted by the stand-in over all runs:"
+	echo "serial rows share one CPU with the stand-in (as above); requests as counted by the"
+	echo "stand-in over all runs:"
 	echo
 	echo "| rhq config | IDs/s | requests | requests per ID | client CPU µs/ID | notes |"
 	echo "| --- | ---: | ---: | ---: | ---: | --- |"
