@@ -78,7 +78,8 @@ static const struct row retries[] = {
 	  .requests = 4, .seen = { { ID_ALWAYS_503, 3 }, { "3", 1 } },
 	  .took_min = 0.29, .took_max = 5 },
 	{ .name = "three retries by default", .in = ID_ALWAYS_500 "\n", .argv = ARGS(FAST),
-	  .status = 1, .out = ID_ALWAYS_500 "\tERROR\n", .err = "rhq: " ID_ALWAYS_500 ": HTTP 500\n",
+	  .status = 1, .out = ID_ALWAYS_500 "\tERROR\n",
+	  .err = "rhq: " ID_ALWAYS_500 ": HTTP 500\n",
 	  .requests = 4 },
 	/* libcurl's own timer: real time. */
 	{ .name = "a slow reply times out", .in = ID_SLOW "\n3\n",
@@ -200,8 +201,8 @@ END_TEST
 /* ------------------------------------------------------------------ limits */
 
 static const struct row limits[] = {
-	{ .name = "no plain http off loopback", .env = ARGS("RUNNINGHUB_BASE_URL=http://example.com"),
-	  .in = "3\n", .status = 2,
+	{ .name = "no plain http off loopback",
+	  .env = ARGS("RUNNINGHUB_BASE_URL=http://example.com"), .in = "3\n", .status = 2,
 	  .err = "rhq: refusing to send the API key over plain http to example.com: "
 		 "use https (or --insecure-http)\n" },
 	{ .name = "no plain http off loopback (--base-url)", .in = "3\n",

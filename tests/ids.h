@@ -37,19 +37,19 @@
 #define ID_CODE_888	"9888"	/* 888, msg "\u4efb\u52a1\u5931\u8d25" ("task failed") */
 
 /* Transport and HTTP faults. */
-#define ID_500_ONCE	"9100"	/* HTTP 500, JSON {"code":500,"msg":"INTERNAL_SERVER_ERROR"}, once */
+#define ID_500_ONCE	"9100"	/* HTTP 500, JSON code 500 INTERNAL_SERVER_ERROR, once */
 #define ID_429_ONCE	"9101"	/* HTTP 429, Retry-After: 1, small HTML body, once */
 #define ID_DROP_ONCE	"9102"	/* the connection closed without any reply, once */
 #define ID_CUT_ONCE	"9103"	/* Content-Length: 60, 20 bytes sent, then closed, once */
-#define ID_502_ONCE	"9104"	/* HTTP 502, <html><body><h1>502 Bad Gateway</h1>..., once */
+#define ID_502_ONCE	"9104"	/* HTTP 502, an HTML "502 Bad Gateway" page, once */
 #define ID_ALWAYS_503	"9105"	/* HTTP 503, HTML body, always */
-#define ID_SLOW		"9106"	/* SUCCESS, but only after an extra 3 s sleep, always */
-#define ID_CUT_JSON	"9107"	/* a whole reply of truncated JSON {"code":0,...,"data":"SUCC */
+#define ID_SLOW		"9106"	/* SUCCESS, but only after 3 s more, always */
+#define ID_CUT_JSON	"9107"	/* a whole reply of cut JSON {"code":0,...,"data":"SUCC */
 #define ID_DATA_NULL	"9108"	/* {"code":0,"msg":"success","data":null} */
 #define ID_DATA_TAB	"9109"	/* data "RUN\tNING" (JSON escape \t) */
 #define ID_DATA_NEWLINE	"9110"	/* data "SUC\nCESS" (JSON escape \n) */
-#define ID_CHUNKED	"9111"	/* SUCCESS with Transfer-Encoding: chunked, in small pieces */
-#define ID_GZIP		"9112"	/* SUCCESS, Content-Encoding: gzip (stored deflate blocks) */
+#define ID_CHUNKED	"9111"	/* SUCCESS, Transfer-Encoding: chunked, in small pieces */
+#define ID_GZIP		"9112"	/* SUCCESS, Content-Encoding: gzip (stored blocks) */
 #define ID_CLOSE	"9113"	/* SUCCESS with Connection: close */
 #define ID_REDIRECT	"9114"	/* HTTP 307 to standin_set_redirect()'s target
 				   (default http://127.0.0.1:9/), small HTML body */
@@ -58,8 +58,8 @@
 #define ID_CODE_421_ONCE "9117"	/* code 421 TASK_QUEUE_MAXED, once */
 #define ID_CODE_500_ONCE "9118"	/* code 500 UNKNOWN_ERROR, once */
 #define ID_CODE_1003_ONCE "9119" /* code 1003 "rate limit exceeded", once */
-#define ID_THEN_SUCCESS	"9120"	/* QUEUED, RUNNING, then SUCCESS from the 3rd request on */
-#define ID_THEN_FAILED	"9121"	/* QUEUED, RUNNING, then FAILED from the 3rd request on */
+#define ID_THEN_SUCCESS	"9120"	/* QUEUED, RUNNING, then SUCCESS from the 3rd on */
+#define ID_THEN_FAILED	"9121"	/* QUEUED, RUNNING, then FAILED from the 3rd on */
 #define ID_RUNNING	"9122"	/* RUNNING forever */
 #define ID_TRICKY	"9123"	/* valid but tricky JSON: spaces and newlines, members out
 				   of order, a nested object with its own "code"/"data"/"msg",
@@ -68,8 +68,8 @@
 #define ID_CANCEL	"9125"	/* data "CANCEL" */
 #define ID_LOWER_CASE	"9126"	/* data "success" (lower case) */
 #define ID_EMPTY_ONCE	"9127"	/* an empty body (Content-Length: 0), once */
-#define ID_GZIP_BOMB	"9128"	/* Content-Encoding: gzip, 171 bytes on the wire that inflate
-				   to 102436: {"code":0,"msg":"aaa...","data":"SUCCESS"} */
+#define ID_GZIP_BOMB	"9128"	/* Content-Encoding: gzip, 171 bytes on the wire that
+				   inflate to 102436: {"code":0,"msg":"aaa...","data":"SUCCESS"} */
 #define ID_NOT_OBJECT	"9129"	/* [1,2]  (JSON, but not an object) */
 
 /*

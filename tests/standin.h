@@ -99,7 +99,7 @@ struct standin *standin_start(unsigned short port, int delay_ms);
 /* The port actually bound. */
 unsigned short standin_port(const struct standin *);
 
-/* Sets the Location of the 9114 redirect (copied; NULL restores the
+/* Sets the Location of the ID_REDIRECT reply (copied; NULL restores the
  * default http://127.0.0.1:9/). */
 void standin_set_redirect(struct standin *, const char *location);
 

@@ -49,15 +49,16 @@ struct seen {
  *   err_lines    its lines, in this order, or
  *   err_any      its lines, in any order, or
  *   usage        a usage error: exit 2, nothing on stdout, and stderr's
- *                first line starts with this, its second with "usage: rhq "
+ *                first line starts with this, its second with "usage: rhq ", or
  *   err_check    a function that asserts what stderr must be
  *   requests     how many requests the stand-in saw (up to requests_max,
  *                when given); with none, it saw no connection either
  *   seen         how many of them named each of these IDs (0: none)
  *   connections  how many connections it accepted (up to connections_max),
  *                when given
- *   body, auth   the first request's body and Authorization header (auth
- *                defaults to the key in the environment)
+ *   body         the first request's body
+ *   auth         every request's Authorization header (by default "Bearer "
+ *                and the key in the environment, unless a key file has it)
  *   secret       text that must appear in neither stdout nor stderr
  *   took_min, took_max  bounds on how long the run took (took_max widened
  *                under a wrapper); in rhq's own time when the row is warped
@@ -82,7 +83,7 @@ struct row {
 		unsigned long first;	/* stdout: their rows */
 		int n;
 	} ids;
-	struct {
+	struct {			/* a file made first (its path: %FILE) */
 		const char *name, *text;
 		int mode;
 	} file;

@@ -230,8 +230,9 @@ START_TEST(api_key_from_a_pipe)
 			_exit(1);
 		_exit(0);
 	}
-	run_row(&(struct row){ .name = "key from a pipe", .argv = ARGS("--api-key-file", path, "3"),
-	    .out = "3\tSUCCESS\n", .requests = 1, .auth = "Bearer abcdef" });
+	run_row(&(struct row){ .name = "key from a pipe",
+	    .argv = ARGS("--api-key-file", path, "3"), .out = "3\tSUCCESS\n", .requests = 1,
+	    .auth = "Bearer abcdef" });
 	waitpid(pid, NULL, 0);
 }
 END_TEST

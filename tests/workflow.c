@@ -118,7 +118,8 @@ static const struct row deadline[] = {
 	  .out = "3\tSUCCESS\n" ID_THEN_FAILED "\tFAILED\n" ID_RUNNING "\tRUNNING\n4\tQUEUED\n",
 	  .err = "rhq: deadline reached with 2 tasks unfinished\n",
 	  .requests = 6, .requests_max = 26, .seen = { { "3", 1 }, { ID_THEN_FAILED, 3 } } },
-	{ .name = "--deadline wins over bad rows", .warp = 1, .in = ID_CODE_807 "\n" ID_RUNNING "\n",
+	{ .name = "--deadline wins over bad rows", .warp = 1,
+	  .in = ID_CODE_807 "\n" ID_RUNNING "\n",
 	  .argv = ARGS(WAIT, "--deadline", "0.3"), .status = 3,
 	  .out = ID_CODE_807 "\tNOT_FOUND\n" ID_RUNNING "\tRUNNING\n", .err = UNFINISHED_1,
 	  .requests = 2, .requests_max = 8, .seen = { { ID_CODE_807, 1 } } },
@@ -151,7 +152,8 @@ static const struct row records[] = {
 	  .out = "a\\tb\tINVALID\n", .err = "rhq: line 1: no field 3\n" },
 	{ .name = "-f 3 -d ,: no field 3", .in = "x,y\n", .argv = ARGS("-f", "3", "-d", ","),
 	  .status = 1, .out = "x,y\tINVALID\n", .err = "rhq: line 1: no field 3\n" },
-	{ .name = "-a -f 2", .in = "job1\t3\tnote\r\njob2\t6\na\\b\t5\n", .argv = ARGS("-f", "2", "-a"),
+	{ .name = "-a -f 2", .in = "job1\t3\tnote\r\njob2\t6\na\\b\t5\n",
+	  .argv = ARGS("-f", "2", "-a"),
 	  .out = "job1\t3\tnote\tSUCCESS\njob2\t6\tFAILED\na\\b\t5\tRUNNING\n", .requests = 3 },
 	{ .name = "-a -f 2 -d ,", .in = "r1,4,x\n", .argv = ARGS("-a", "-f", "2", "-d", ","),
 	  .out = "r1,4,x\tQUEUED\n", .requests = 1 },
@@ -165,7 +167,8 @@ static const struct row records[] = {
 	{ .name = "-0", BYTES("1\0002\0003"), .argv = ARGS("-0"),
 	  .out = "1\tRUNNING\n2\tFAILED\n3\tSUCCESS\n", .requests = 3 },
 	/* An empty item is skipped; a trailing newline is whitespace. */
-	{ .name = "--null: terminated, and empty", BYTES("5\000\0004\n\000"), .argv = ARGS("--null"),
+	{ .name = "--null: terminated, and empty", BYTES("5\000\0004\n\000"),
+	  .argv = ARGS("--null"),
 	  .out = "5\tRUNNING\n4\tQUEUED\n", .requests = 2 },
 	{ .name = "-0: an item with a newline", BYTES("3\0001\n2\0007\0"), .argv = ARGS("-0"),
 	  .status = 1, .out = "3\tSUCCESS\n1\\n2\tINVALID\n7\tSUCCESS\n",
@@ -177,7 +180,8 @@ static const struct row records[] = {
 	  .argv = ARGS("-0", "-f", "2", "-a"),
 	  .out = "name one\t3\tSUCCESS\nname\\ntwo\t6\tFAILED\n", .requests = 2 },
 	/* With -0 a newline is a usable delimiter. */
-	{ .name = "-0 -d '\\n'", BYTES("a\n3\000b\n6"), .argv = ARGS("-0", "-f", "2", "-d", "\n", "-a"),
+	{ .name = "-0 -d '\\n'", BYTES("a\n3\000b\n6"),
+	  .argv = ARGS("-0", "-f", "2", "-d", "\n", "-a"),
 	  .out = "a\\n3\tSUCCESS\nb\\n6\tFAILED\n", .requests = 2 },
 };
 
@@ -222,7 +226,8 @@ static const struct row json[] = {
 		 "rhq: " ID_DATA_TAB ": reply has an unexpected state\n"
 		 "rhq: " ID_DATA_NEWLINE ": reply has an unexpected state\n",
 	  .requests = 9 },
-	{ .name = "--json -a -f 2", .in = "job\t3\r\nlonely\n", .argv = ARGS("--json", "-f", "2", "-a"),
+	{ .name = "--json -a -f 2", .in = "job\t3\r\nlonely\n",
+	  .argv = ARGS("--json", "-f", "2", "-a"),
 	  .status = 1,
 	  .out = "{\"id\":\"3\",\"state\":\"SUCCESS\",\"code\":0,\"msg\":\"success\","
 		 "\"record\":\"job\\t3\"}\n"
@@ -388,7 +393,8 @@ message_between_lines(const char *err)
 }
 
 static const struct row progress[] = {
-	{ .name = "--progress", .warp = 1, .in = slow_ids, .argv = ARGS("--progress", "--rate", "20"),
+	{ .name = "--progress", .warp = 1, .in = slow_ids,
+	  .argv = ARGS("--progress", "--rate", "20"),
 	  .out = slow_rows, .err_check = only_progress, .requests = 25 },
 	{ .name = "--progress: a message between its lines", .warp = 1,
 	  .in = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n"
