@@ -888,7 +888,8 @@ END_TEST
 #define L100 L10 L10 L10 L10 L10 L10 L10 L10 L10 L10
 
 static const struct reason_case {
-	const char *name, *failed_reason, *error;	/* JSON of failedReason; of errorCode etc. */
+	const char *name;
+	const char *failed_reason, *error;	/* JSON: failedReason; errorCode and the like */
 	const char *line;
 } reason_cases[] = {
 	{ "documented", "{\"node_id\":\"276\",\"node_name\":\"SONIC_PreData\","

@@ -124,7 +124,8 @@ v1_requests(const struct proc *p)
 	static const char *const bodies[] = {
 	    "{\"apiKey\":\"testkey\",\"taskId\":\"9200\"}",
 	    "{\"apiKey\":\"testkey\",\"taskId\":\"9200\"}",
-	    "{\"apiKey\":\"testkey\",\"taskId\":\"2\"}", "{\"apiKey\":\"testkey\",\"taskId\":\"2\"}",
+	    "{\"apiKey\":\"testkey\",\"taskId\":\"2\"}",
+	    "{\"apiKey\":\"testkey\",\"taskId\":\"2\"}",
 	};
 	const struct standin_req *q;
 	unsigned i;
@@ -194,7 +195,8 @@ static const struct row v1[] = {
 	  .err = "rhq: line 3: no field 2\n", .requests = 4 },
 	{ .name = "-0", .argv = ARGS("-0", "-o"), BYTES(ID_ONE_FILE "\0" "x\ny\0" "2"),
 	  .status = 1,
-	  .out = FILE_ROW(ID_ONE_FILE, "1", "png") "x\\ny\tINVALID\t\n" ROW("2", "FAILED", STD_LINE),
+	  .out = FILE_ROW(ID_ONE_FILE, "1", "png") "x\\ny\tINVALID\t\n"
+	      ROW("2", "FAILED", STD_LINE),
 	  .err = "rhq: item 2: invalid task ID\n", .requests = 4 },
 	{ .name = "-j 4 keeps input order and a task's rows together",
 	  .argv = ARGS("-o", "-j", "4"),
@@ -334,8 +336,9 @@ static const struct row v2[] = {
 	{ .name = "JSON",
 	  .argv = ARGS(V2, "-o", "--json", ID_TEXT_OUTPUT, ID_FAILED, ID_V2_NULLS,
 	      ID_V2_FAILED_CODE, "1", ID_V2_UNKNOWN), .status = 1,
-	  .out = "{\"id\":\"9202\",\"state\":\"SUCCESS\",\"outputs\":[{\"url\":\"\",\"type\":\"txt\","
-	      "\"node\":\"15\",\"text\":\"a cat\\ton a mat\\nline 2 \\\\ \xc3\xa9\"},"
+	  .out = "{\"id\":\"9202\",\"state\":\"SUCCESS\","
+	      "\"outputs\":[{\"url\":\"\",\"type\":\"txt\",\"node\":\"15\","
+	      "\"text\":\"a cat\\ton a mat\\nline 2 \\\\ \xc3\xa9\"},"
 	      "{\"url\":\"%BASE/output/9202_2.png\",\"type\":\"png\",\"node\":\"9\"}],"
 	      "\"cost_time\":\"12\"}\n"
 	      "{\"id\":\"9204\",\"state\":\"FAILED\",\"cost_time\":\"12\"," STD_REASON_JSON "}\n"

@@ -940,7 +940,8 @@ static enum MHD_Result answer(struct standin *s, struct MHD_Connection *c, const
 
     /* Each endpoint counts its own requests for an ID. */
     if (have_id)
-        snprintf(key, sizeof key, "%s%s", ep == EP_OUTPUTS ? "outputs:" : ep == EP_V2 ? "v2:" : "", id);
+        snprintf(key, sizeof key, "%s%s",
+                 ep == EP_OUTPUTS ? "outputs:" : ep == EP_V2 ? "v2:" : "", id);
     pthread_mutex_lock(&s->lock);
     record(s, c, method, url, rc);
     if (have_id)
