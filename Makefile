@@ -41,7 +41,7 @@ FUZZ_SECONDS = 60
 FUZZ_CC = clang
 
 TEST_SRC = tests/check_rhq.c tests/common.c tests/system.c tests/faults.c tests/workflow.c \
-	tests/outage.c tests/harness.c
+	tests/outage.c tests/harness.c tests/results.c
 TESTS = $(TEST_SRC) tests/harness.h tests/suites.h tests/seam.h tests/standin.h tests/ids.h
 
 all: rhq
@@ -121,7 +121,7 @@ check-completions: rhq
 check-build:
 	sh tests/build.sh
 
-# libFuzzer targets for the reply parser and the input reader, run from the
+# libFuzzer targets for the reply parsers and the input reader, run from the
 # committed seeds for FUZZ_SECONDS each; new corpus entries go to tests/tmp.
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
@@ -129,16 +129,20 @@ tests/fuzz_reply: tests/fuzz_reply.c rhq.c
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ tests/fuzz_reply.c \
 	    $(CURL_LIBS) -lm
 
+tests/fuzz_results: tests/fuzz_results.c rhq.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ tests/fuzz_results.c \
+	    $(CURL_LIBS) -lm
+
 tests/fuzz_input: tests/fuzz_input.c rhq.c
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ tests/fuzz_input.c \
 	    $(CURL_LIBS) -lm
 
 # Each run's log goes to tests/tmp; its last lines are shown, all of it on a crash.
-fuzz: tests/fuzz_reply tests/fuzz_input
-	mkdir -p tests/tmp/reply tests/tmp/input
-	@for t in reply input; do \
+fuzz: tests/fuzz_reply tests/fuzz_results tests/fuzz_input
+	mkdir -p tests/tmp/reply tests/tmp/results tests/tmp/input
+	@for t in reply results input; do \
 		echo "fuzz: $$t parser for $(FUZZ_SECONDS) s"; \
-		max=4096; [ $$t = input ] && max=300000; \
+		max=4096; [ $$t = results ] && max=16384; [ $$t = input ] && max=300000; \
 		if tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$$max \
 		    -artifact_prefix=tests/tmp/ tests/tmp/$$t tests/corpus/$$t \
 		    >tests/tmp/fuzz-$$t.log 2>&1; then \
@@ -239,7 +243,7 @@ uninstall:
 
 clean:
 	rm -f rhq rhq-asan tests/standin tests/*.o tests/check_rhq tests/check_rhq-asan \
-	    tests/fuzz_reply tests/fuzz_input
+	    tests/fuzz_reply tests/fuzz_results tests/fuzz_input
 	rm -rf tests/tmp rhq_*.deb
 
 .PHONY: all check check-build check-completions check-programs check-unit check-asan check-valgrind \

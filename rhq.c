@@ -2,9 +2,12 @@
  * rhq - ask RunningHub for the state of many tasks at once.
  *
  * Task IDs come in one a line (or as arguments); `ID<TAB>STATE` rows go out in
- * the same order.  Every request travels over libcurl easy handles that are
- * created once and reused, so one keep-alive connection serves a whole list;
- * every reply is parsed with jsmn.
+ * the same order (with -o, `ID<TAB>STATE<TAB>DETAIL`: a row per output file,
+ * or why the task failed).  Every request travels over libcurl easy handles
+ * that are created once and reused, so one keep-alive connection serves a
+ * whole list; every reply is parsed with jsmn.  Two APIs: v1 asks the status
+ * endpoint and, for -o, then the outputs endpoint; v2 has one query endpoint
+ * that answers both.
  *
  * The file reads in the order the data flows:
  *
@@ -33,6 +36,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +57,8 @@
 
 #define RHQ_VERSION	"0.1.0"
 #define STATUS_PATH	"/task/openapi/status"
+#define OUTPUTS_PATH	"/task/openapi/outputs"
+#define V2_QUERY_PATH	"/openapi/v2/query"
 #define SITE_CN		"https://www.runninghub.cn"
 #define SITE_AI		"https://www.runninghub.ai"
 
@@ -63,7 +69,10 @@
 #define SHOW_MAX	256		/* bytes of a bad line we echo back */
 #define RECORD_MAX	((size_t)64 * 1024)	/* longest input record */
 #define INBUF_SIZE	(2 * RECORD_MAX)
-#define REPLY_MAX	((size_t)64 * 1024)	/* largest reply body we read */
+#define REPLY_MAX	((size_t)64 * 1024)	/* largest status reply we read */
+#define RESULTS_REPLY_MAX ((size_t)1024 * 1024)	/* outputs and v2: tracebacks, batches */
+#define RESULTS_KEEP	((size_t)64 * 1024)	/* larger results are freed with their row */
+#define DETAIL_MAX	512		/* bytes of a failure reason in a TSV row */
 #define KEY_MAX		4096		/* longest API key */
 #define KEY_WAIT	2		/* seconds for a writer to open a key FIFO */
 #define JOBS_MAX	64
@@ -109,8 +118,11 @@ static struct options {
 	char delim;
 	char sep;		/* record separator: '\n', or '\0' with -0 */
 	int append, json, summary, verbose, wait, insecure_http;
+	int outputs, traceback;	/* -o; --traceback */
+	enum api { API_V1 = 1, API_V2 = 2 } api;
 	int progress;		/* -1 never, 0 when stderr is a terminal, 1 always */
 } opt = {
+	.api = API_V1,
 	.timeout = DEF_TIMEOUT, .connect_timeout = DEF_CONNECT_TIMEOUT,
 	.retry_delay = DEF_RETRY_DELAY, .retries = DEF_RETRIES,
 	.jobs = DEF_JOBS, .interval = DEF_INTERVAL, .delim = '\t', .sep = '\n',
@@ -169,6 +181,55 @@ static const struct {
 };
 
 /*
+ * What a request asks, and so where it goes.  Under v1 a task's first request
+ * asks its status; with -o a SUCCESS or FAILED task then asks the outputs
+ * endpoint, which lists the files or says why the task failed.  Under v2 one
+ * query answers both.  Replies of the last two can carry tracebacks and long
+ * lists of files, so they get a larger cap, still bounded.
+ */
+enum req { REQ_STATUS, REQ_OUTPUTS, REQ_V2 };
+
+static const struct endpoint {
+	const char *path;
+	size_t reply_max;
+} endpoints[] = {
+	[REQ_STATUS] = { STATUS_PATH, REPLY_MAX },
+	[REQ_OUTPUTS] = { OUTPUTS_PATH, RESULTS_REPLY_MAX },
+	[REQ_V2] = { V2_QUERY_PATH, RESULTS_REPLY_MAX },
+};
+
+/*
+ * What a finished task made (-o): its output files, its cost, and why it
+ * failed.  Strings are decoded into one pool, each ended by a NUL, and named
+ * by offset, so a whole set is copied with two memcpy calls; offset 0 is the
+ * empty string, "not given".  Everything here was decoded from one reply, so
+ * its size is bounded by the reply cap.
+ */
+struct output {
+	size_t url, type, node, text;
+};
+
+enum reason_field { R_NODE_ID, R_NODE_NAME, R_EXC_TYPE, R_EXC_MSG, R_TRACEBACK, R_NFIELDS };
+
+/* The API's names of the failedReason fields, which the JSON rows use too. */
+static const char *const reason_keys[R_NFIELDS] = {
+	[R_NODE_ID] = "node_id", [R_NODE_NAME] = "node_name",
+	[R_EXC_TYPE] = "exception_type", [R_EXC_MSG] = "exception_message",
+	[R_TRACEBACK] = "traceback",
+};
+
+struct results {
+	char *pool;
+	size_t len, cap;
+	struct output *v;
+	size_t n, vcap;
+	int read;			/* a reply gave them: "outputs" means something */
+	size_t cost;			/* taskCostTime */
+	size_t reason[R_NFIELDS];
+	size_t err_code, err_msg;	/* v2: errorCode and errorMessage */
+};
+
+/*
  * Tasks.  A task is one input record that needs a row.  Tasks live in a
  * window indexed by sequence number (input order).  Without --wait the
  * window holds at most WINDOW_ROWS tasks: a finished row waits there only
@@ -195,6 +256,8 @@ struct task {
 	int attempts;			/* tries of the current poll */
 	int polls;			/* answered polls, with --wait */
 	double failing_since;		/* when the first failed try of this poll was sent */
+	enum req req;			/* what its next request asks */
+	struct results res;		/* -o: what it made, or why it failed */
 };
 
 static struct {
@@ -212,6 +275,7 @@ static struct {
 struct job {
 	CURL *h;
 	unsigned long seq;		/* the task it serves */
+	enum req kind;			/* the endpoint its handle is set to */
 	int busy;
 	double sent;			/* when the request started */
 	char *body;
@@ -220,14 +284,15 @@ struct job {
 	size_t reply_len, reply_cap;
 	int too_big;
 	char errbuf[CURL_ERROR_SIZE];
+	struct results res;		/* decoded from its last reply, for apply() to copy */
 };
 
 static CURLM *multi;
 static struct job jobs[JOBS_MAX];
 static int in_flight;			/* jobs with a request under way */
 static struct curl_slist *headers;
-static char *status_url;
-static CURLU *status_curlu;
+static char *urls[NELEM(endpoints)];
+static CURLU *curlus[NELEM(endpoints)];	/* each URL parsed once */
 static char *body_prefix;		/* the body up to the ID: the same for all */
 static size_t body_prefix_len;
 
@@ -236,6 +301,7 @@ static size_t body_prefix_len;
  * becomes an outcome; the outcome is applied to its task.
  */
 struct attempt {
+	enum req kind;			/* what was asked */
 	CURLcode rc;
 	const char *errtext;		/* libcurl's words for rc */
 	long http;
@@ -244,15 +310,26 @@ struct attempt {
 	size_t len;
 	int too_big;
 	double sent;			/* when the request started */
+	struct results *res;		/* where to decode results (-o), or NULL */
+	int traceback;			/* keep the traceback (--traceback) */
 };
 
 struct reply {
 	int has_code, has_msg;
 	long code;
-	enum { DATA_ABSENT, DATA_STRING, DATA_NULL, DATA_OTHER } data_kind;
+	enum { DATA_ABSENT, DATA_STRING, DATA_NULL, DATA_OTHER, DATA_ARRAY, DATA_OBJECT }
+	    data_kind;
 	char data[STATE_MAX + 2];	/* decoded; longer strings are cut... */
 	size_t data_len;		/* ...but this is the whole length */
 	char msg[MSG_MAX];		/* decoded UTF-8, cut at a character boundary */
+};
+
+/* A v2 reply: a flat object, its errorCode a string or a number (or neither). */
+struct v2_reply {
+	struct reply r;			/* errorCode and errorMessage as code and msg */
+	char status[STATE_MAX + 2];	/* decoded; longer strings are cut... */
+	size_t status_len;		/* ...but this is the whole length */
+	char code_text[24];		/* an errorCode that is not a whole number */
 };
 
 /*
@@ -271,6 +348,7 @@ enum outcome_kind {
 	OUT_FATAL,	/* nothing will work (the key, the URL): stop */
 	OUT_INVALID,	/* the record is not a task ID: nothing was sent */
 	OUT_DEADLINE,	/* --deadline came: the last known state stands */
+	OUT_RESULTS,	/* v1 outputs: the files or the failure; the state stands */
 };
 
 struct outcome {
@@ -284,6 +362,7 @@ struct outcome {
 	int has_code, has_msg;		/* what the reply said, for --json */
 	long code;
 	char msg[MSG_MAX];
+	const struct results *res;	/* OUT_STATE (v2), OUT_RESULTS: for -o */
 };
 
 /*
@@ -317,10 +396,18 @@ static const struct api_code {
 	{ 1003, "RATE_LIMIT_EXCEEDED", C_THROTTLE, NULL },
 	{ 1004, "TASK_NOT_FOUND_OR_EXPIRED", C_NOT_FOUND, NULL },
 	{ 1005, "SERVER_ERROR", C_TRANSIENT, NULL },
+	{ 1007, "TASK_NOT_FOUND", C_NOT_FOUND, NULL },	/* v2, with taskId "" */
 	{ 1010, "SERVER_ERROR", C_TRANSIENT, NULL },
 	{ 1011, "SERVER_ERROR", C_TRANSIENT, NULL },
 	{ 1520, "CONCURRENCY_LIMIT", C_THROTTLE, NULL },
 };
+
+/*
+ * The outputs endpoint answers a failed task with this code, and the failure
+ * in data.failedReason.  Its other codes mean what the table says, except
+ * that 804 and 813 there mean "the files are not ready yet": retried.
+ */
+#define CODE_TASK_FAILED	805
 
 /*
  * What each HTTP status means before the body is read; the first row that
@@ -466,6 +553,9 @@ static int next_record(struct record *, const char **);
 /* Task */
 static struct task *task_at(unsigned long);
 static int add_tasks(void);
+static void results_reset(struct results *);
+static void results_copy(struct results *, const struct results *);
+static void results_free(struct results *);
 /* Request */
 static size_t json_escape(char *, const char *, size_t);
 static size_t build_body(char *, const char *);
@@ -473,9 +563,12 @@ static void start_request(struct job *, unsigned long, double);
 static void finish_request(struct job *, CURLcode);
 /* Classify and apply */
 static int parse_reply(const char *, size_t, struct reply *);
+static int parse_outputs_reply(const char *, size_t, struct reply *, struct results *, int);
+static int parse_v2_reply(const char *, size_t, struct v2_reply *, struct results *, int);
 static void classify(const struct attempt *, struct outcome *);
 static void apply(struct task *, const struct outcome *, double);
 /* Output */
+static size_t reason_line(const struct results *, char[DETAIL_MAX + 1]);
 static void row_ready(struct task *);
 static int write_rows(void);
 static void put_summary(void);
@@ -928,6 +1021,55 @@ set_msg(struct task *t, const char *msg)
 	copy_into(&t->msg, &t->msg_cap, msg, strlen(msg));
 }
 
+/* Empties a set of results, keeping its buffers for reuse. */
+static void
+results_reset(struct results *r)
+{
+	r->len = r->n = 0;
+	r->read = 0;
+	r->cost = r->err_code = r->err_msg = 0;
+	memset(r->reason, 0, sizeof r->reason);
+}
+
+static void
+results_copy(struct results *dst, const struct results *src)
+{
+	if (src->len > dst->cap) {
+		dst->pool = xrealloc(dst->pool, src->len);
+		dst->cap = src->len;
+	}
+	if (src->n > dst->vcap) {
+		dst->v = xrealloc(dst->v, src->n * sizeof *dst->v);
+		dst->vcap = src->n;
+	}
+	if (src->len > 0)
+		memcpy(dst->pool, src->pool, src->len);
+	if (src->n > 0)
+		memcpy(dst->v, src->v, src->n * sizeof *dst->v);
+	dst->len = src->len;
+	dst->n = src->n;
+	dst->read = src->read;
+	dst->cost = src->cost;
+	memcpy(dst->reason, src->reason, sizeof dst->reason);
+	dst->err_code = src->err_code;
+	dst->err_msg = src->err_msg;
+}
+
+static void
+results_free(struct results *r)
+{
+	free(r->pool);
+	free(r->v);
+	memset(r, 0, sizeof *r);
+}
+
+/* A string of a set of results by its offset: "" for 0, "not given". */
+static const char *
+res_str(const struct results *r, size_t off)
+{
+	return off != 0 ? r->pool + off : "";
+}
+
 /*
  * Keeps why a row is an error: said on stderr when the row is written, and
  * in the row with --json.
@@ -1004,6 +1146,8 @@ add_task(const struct record *rec, const char *what)
 	t->state[0] = '\0';
 	t->has_code = t->has_msg = 0;
 	t->attempts = t->polls = 0;
+	t->req = opt.api == API_V2 ? REQ_V2 : REQ_STATUS;
+	results_reset(&t->res);
 	t->show_len = shownlen < SHOW_MAX ? shownlen : SHOW_MAX;
 	if (opt.append && !rec->too_long) {
 		set_text(t, rec->p, without_cr(rec->p, rec->len));
@@ -1038,6 +1182,15 @@ add_tasks(void)
 
 /* -------------------------------------------------------------- request */
 
+/* The length of the UTF-8 character at s (n bytes left); 0 when it is not one. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned long cp;
+
+	return utf8_char(s, n, &cp);
+}
+
 /*
  * Escapes a string for a JSON string literal.  Bytes that are not valid UTF-8
  * become U+FFFD, so the result is valid JSON whatever the input.  dst needs
@@ -1050,7 +1203,6 @@ json_escape(char *dst, const char *src, size_t n)
 	const unsigned char *s = (const unsigned char *)src;
 	char *d = dst;
 	size_t i = 0, len;
-	unsigned long cp;
 	unsigned c;
 
 	while (i < n) {
@@ -1073,7 +1225,7 @@ json_escape(char *dst, const char *src, size_t n)
 			i++;
 			continue;
 		}
-		if ((len = utf8_char(s + i, n - i, &cp)) == 0) {
+		if ((len = utf8_len(s + i, n - i)) == 0) {
 			memcpy(d, "\xef\xbf\xbd", 3);
 			d += 3;
 			i++;
@@ -1088,8 +1240,10 @@ json_escape(char *dst, const char *src, size_t n)
 }
 
 /*
- * The request body is `{"apiKey":"<key>","taskId":"<ID>"}`.  Everything up to
- * the ID is the same for every request, so it is built once.
+ * The request body is `{"apiKey":"<key>","taskId":"<ID>"}` under v1, for the
+ * status and the outputs endpoint alike, and `{"taskId":"<ID>"}` under v2,
+ * whose key travels in the Authorization header only.  Everything up to the
+ * ID is the same for every request of a run, so it is built once.
  */
 #define BODY_SUFFIX	"\"}"
 #define BODY_MAX_EXTRA	(ID_MAX + sizeof BODY_SUFFIX)
@@ -1099,6 +1253,11 @@ make_body_prefix(const char *key)
 {
 	size_t n = strlen(key);
 
+	if (opt.api == API_V2) {
+		body_prefix = xstrdup("{\"taskId\":\"");
+		body_prefix_len = strlen(body_prefix);
+		return 0;
+	}
 	body_prefix = xmalloc(sizeof "{\"apiKey\":\"\",\"taskId\":\"" + 6 * n);
 	body_prefix_len = strlen(strcpy(body_prefix, "{\"apiKey\":\""));
 	body_prefix_len += json_escape(body_prefix + body_prefix_len, key, n);
@@ -1125,9 +1284,9 @@ static size_t
 write_reply(char *data, size_t size, size_t nmemb, void *arg)
 {
 	struct job *j = arg;
-	size_t n = size * nmemb, cap;
+	size_t n = size * nmemb, cap, max = endpoints[j->kind].reply_max;
 
-	if (j->reply_len + n > REPLY_MAX) {
+	if (j->reply_len + n > max) {
 		/* Read no further: the transfer fails with CURLE_WRITE_ERROR. */
 		j->too_big = 1;
 		return 0;
@@ -1136,8 +1295,8 @@ write_reply(char *data, size_t size, size_t nmemb, void *arg)
 		cap = j->reply_cap * 2;
 		while (cap < j->reply_len + n + 1)
 			cap *= 2;
-		if (cap > REPLY_MAX + 1)
-			cap = REPLY_MAX + 1;
+		if (cap > max + 1)
+			cap = max + 1;
 		j->reply = xrealloc(j->reply, cap);
 		j->reply_cap = cap;
 	}
@@ -1161,17 +1320,18 @@ static int
 job_init(struct job *j)
 {
 	CURL *h;
-	int https = strncmp(status_url, "https:", 6) == 0;
+	int https = strncmp(urls[REQ_STATUS], "https:", 6) == 0;
 	/* A proxy would see the key in clear: over plain http, none at all. */
 	int no_proxy = !https && !opt.insecure_http;
 
 	if ((h = curl_easy_init()) == NULL)
 		return -1;
 	j->h = h;
+	j->kind = opt.api == API_V2 ? REQ_V2 : REQ_STATUS;
 	j->reply_cap = 1024;
 	j->body = xmalloc(body_prefix_len + BODY_MAX_EXTRA);
 	j->reply = xmalloc(j->reply_cap);
-	if (curl_easy_setopt(h, CURLOPT_CURLU, status_curlu) ||
+	if (curl_easy_setopt(h, CURLOPT_CURLU, curlus[j->kind]) ||
 	    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers) ||
 	    curl_easy_setopt(h, CURLOPT_POSTFIELDS, j->body) ||
 	    curl_easy_setopt(h, CURLOPT_USERAGENT, "rhq/" RHQ_VERSION) ||
@@ -1210,6 +1370,7 @@ job_free(struct job *j)
 	}
 	free(j->body);
 	free(j->reply);
+	results_free(&j->res);
 }
 
 static struct job *
@@ -1236,6 +1397,11 @@ start_request(struct job *j, unsigned long seq, double tn)
 	j->reply_len = 0;
 	j->too_big = 0;
 	j->errbuf[0] = '\0';
+	if (t->req != j->kind) {
+		/* Another endpoint: the handle keeps its connection, only the URL changes. */
+		j->kind = t->req;
+		curl_easy_setopt(j->h, CURLOPT_CURLU, curlus[j->kind]);
+	}
 	len = build_body(j->body, t->id);
 	if (len != j->body_len) {
 		/* IDs are mostly of one length: set the size only when it changes. */
@@ -1272,6 +1438,7 @@ retry_after(CURL *h)
 static void
 read_attempt(struct job *j, CURLcode rc, struct attempt *a)
 {
+	a->kind = j->kind;
 	a->rc = rc;
 	a->errtext = j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc);
 	a->http = 0;
@@ -1281,6 +1448,8 @@ read_attempt(struct job *j, CURLcode rc, struct attempt *a)
 	a->len = j->reply_len;
 	a->too_big = j->too_big;
 	a->sent = j->sent;
+	a->res = opt.outputs ? &j->res : NULL;
+	a->traceback = opt.traceback;
 }
 
 static void
@@ -1293,7 +1462,8 @@ log_request(const struct task *t, const struct job *j, long http)
 	curl_easy_getinfo(j->h, CURLINFO_NUM_CONNECTS, &conns);
 	curl_easy_getinfo(j->h, CURLINFO_LOCAL_PORT, &port);
 	curl_easy_getinfo(j->h, CURLINFO_TOTAL_TIME_T, &usec);
-	note("%s: HTTP %03ld, %.3f s, %s connection", t->id, http, usec / 1e6,
+	note("%s: %sHTTP %03ld, %.3f s, %s connection", t->id,
+	    j->kind == REQ_OUTPUTS ? "outputs: " : "", http, usec / 1e6,
 	    conns > 0 ? "new" : port == 0 ? "no" : "reused");
 }
 
@@ -1607,6 +1777,39 @@ out:
 }
 
 /*
+ * Tokenizes a reply that must be one JSON object with nothing but whitespace
+ * after it, and valid JSON (json_valid).  The tokens go to stack (nstack of them) or, when there are more,
+ * to an array that the caller frees: *tp says which.  Returns the number of
+ * tokens, or -1.
+ */
+static int
+tokenize(const char *js, size_t len, jsmntok_t *stack, int nstack, jsmntok_t **tp)
+{
+	jsmntok_t *t = stack;
+	jsmn_parser p;
+	int n;
+
+	*tp = stack;
+	jsmn_init(&p);
+	n = jsmn_parse(&p, js, len, t, nstack);
+	if (n == JSMN_ERROR_NOMEM) {
+		/* Rare: a reply with many tokens.  Count them, then parse again. */
+		jsmn_init(&p);
+		n = jsmn_parse(&p, js, len, NULL, 0);
+		if (n <= 0)
+			return -1;
+		*tp = t = xcalloc(n, sizeof *t);
+		jsmn_init(&p);
+		n = jsmn_parse(&p, js, len, t, n);
+	}
+	if (n < 1 || t[0].type != JSMN_OBJECT)
+		return -1;
+	if (!json_gap(js + t[0].end, len - t[0].end, 0) || !json_valid(js, t, n))
+		return -1;
+	return n;
+}
+
+/*
  * Reads the top-level code, msg and data of a reply.  Keys may come in any
  * order and nested values are skipped whole, so an inner "code" cannot be
  * mistaken for the outer one.  Returns 0, or -1 when the reply is not a JSON
@@ -1615,27 +1818,12 @@ out:
 static int
 parse_reply(const char *js, size_t len, struct reply *r)
 {
-	jsmntok_t stack_tokens[64], *t = stack_tokens;
-	jsmn_parser p;
+	jsmntok_t stack_tokens[64], *t;
 	int n, i, k, ret = -1;
 	long dlen;
 
 	memset(r, 0, sizeof *r);
-	jsmn_init(&p);
-	n = jsmn_parse(&p, js, len, t, sizeof stack_tokens / sizeof *t);
-	if (n == JSMN_ERROR_NOMEM) {
-		/* Rare: a reply with many tokens.  Count them, then parse again. */
-		jsmn_init(&p);
-		n = jsmn_parse(&p, js, len, NULL, 0);
-		if (n <= 0)
-			return -1;
-		t = xcalloc(n, sizeof *t);
-		jsmn_init(&p);
-		n = jsmn_parse(&p, js, len, t, n);
-	}
-	if (n < 1 || t[0].type != JSMN_OBJECT)
-		goto out;
-	if (!json_gap(js + t[0].end, len - t[0].end, 0) || !json_valid(js, t, n))
+	if ((n = tokenize(js, len, stack_tokens, NELEM(stack_tokens), &t)) < 0)
 		goto out;
 	for (i = 1, k = 0; k < t[0].size && i + 1 < n; k++) {
 		const jsmntok_t *key = &t[i], *val = &t[i + 1];
@@ -1675,6 +1863,311 @@ parse_reply(const char *js, size_t len, struct reply *r)
 out:
 	if (t != stack_tokens)
 		free(t);
+	return ret;
+}
+
+static int
+tok_null(const char *js, const jsmntok_t *t)
+{
+	return t->type == JSMN_PRIMITIVE && t->end - t->start == 4 &&
+	    memcmp(js + t->start, "null", 4) == 0;
+}
+
+/*
+ * The members of an object, as jsmn builds them: a name is a child of the
+ * object and its value the name's one child, so the next member comes after
+ * the name's whole subtree.  jsmn also accepts a name without a value
+ * ({"a" "b"}); walking by pairs there would leave the object and read its
+ * neighbours' tokens, so the new parsers take such a reply for what it is:
+ * not JSON.
+ */
+static int
+is_member(const jsmntok_t *t, int i, int n)
+{
+	return t[i].type == JSMN_STRING && t[i].size == 1 && i + 1 < n;
+}
+
+/* Index of the value of member key of the object at token o, or -1. */
+static int
+member(const char *js, const jsmntok_t *t, int n, int o, const char *key)
+{
+	int i = o + 1, k;
+
+	for (k = 0; k < t[o].size && i < n && is_member(t, i, n); k++, i = skip_value(t, i, n))
+		if (tok_is(js, &t[i], key))
+			return i + 1;
+	return -1;
+}
+
+/*
+ * Adds a value to the pool of r: a string decoded, a number as written.  Its
+ * offset goes to *off; null, "", objects and arrays leave *off alone, as does
+ * a NULL r.  Returns -1 for a string with a malformed escape.
+ */
+static int
+pool_add(struct results *r, const char *js, const jsmntok_t *t, size_t *off)
+{
+	size_t n = t->end - t->start, cap, at;
+	long dlen;
+
+	if (r == NULL || n == 0 || t->type == JSMN_OBJECT || t->type == JSMN_ARRAY ||
+	    (t->type == JSMN_PRIMITIVE && js[t->start] != '-' &&
+	    !isdigit((unsigned char)js[t->start])))
+		return 0;
+	/* A decoded string is never longer than its JSON text. */
+	if (r->len + n + 2 > r->cap) {
+		for (cap = r->cap ? 2 * r->cap : 256; cap < r->len + n + 2; cap *= 2)
+			;
+		r->pool = xrealloc(r->pool, cap);
+		r->cap = cap;
+	}
+	if (r->len == 0)
+		r->pool[r->len++] = '\0';	/* offset 0: the empty string */
+	at = r->len;
+	if (t->type == JSMN_STRING) {
+		if ((dlen = json_unescape(js + t->start, n, r->pool + at, n + 1)) < 0)
+			return -1;
+	} else {
+		memcpy(r->pool + at, js + t->start, n);
+		r->pool[at + n] = '\0';
+		dlen = n;
+	}
+	if (dlen > 0) {
+		r->len = at + dlen + 1;
+		*off = at;
+	}
+	return 0;
+}
+
+/* Where each field of an output comes from: v2 names, then v1 names. */
+static const struct {
+	const char *key;
+	size_t field;
+} output_keys[] = {
+	{ "url", offsetof(struct output, url) },
+	{ "fileUrl", offsetof(struct output, url) },
+	{ "outputType", offsetof(struct output, type) },
+	{ "fileType", offsetof(struct output, type) },
+	{ "nodeId", offsetof(struct output, node) },
+	{ "text", offsetof(struct output, text) },
+};
+
+/* Reads one item of a list of results; an item with neither URL nor text is left out. */
+static int
+read_output(struct results *r, const char *js, const jsmntok_t *t, int n, int o)
+{
+	struct output out = { 0 };
+	int i = o + 1, k;
+	size_t f;
+
+	for (k = 0; k < t[o].size && i < n; k++, i = skip_value(t, i, n)) {
+		if (!is_member(t, i, n))
+			return -1;
+		for (f = 0; f < NELEM(output_keys); f++)
+			if (tok_is(js, &t[i], output_keys[f].key) &&
+			    pool_add(r, js, &t[i + 1],
+			    (size_t *)((char *)&out + output_keys[f].field)) < 0)
+				return -1;
+		/* v1 repeats the task's cost in every file. */
+		if (r->cost == 0 && tok_is(js, &t[i], "taskCostTime") &&
+		    pool_add(r, js, &t[i + 1], &r->cost) < 0)
+			return -1;
+	}
+	if (out.url != 0 || out.text != 0)
+		r->v[r->n++] = out;
+	return 0;
+}
+
+/* Reads the list of results at token a (an array); items that are not objects are skipped. */
+static int
+read_outputs(struct results *r, const char *js, const jsmntok_t *t, int n, int a)
+{
+	int i = a + 1, k;
+
+	if (r == NULL)
+		return 0;
+	if (r->n + t[a].size > r->vcap) {
+		r->vcap = r->n + t[a].size;
+		r->v = xrealloc(r->v, r->vcap * sizeof *r->v);
+	}
+	for (k = 0; k < t[a].size && i < n; k++, i = skip_value(t, i, n))
+		if (t[i].type == JSMN_OBJECT && read_output(r, js, t, n, i) < 0)
+			return -1;
+	return 0;
+}
+
+/* Reads a failedReason object; the traceback only when asked for. */
+static int
+read_reason(struct results *r, const char *js, const jsmntok_t *t, int n, int o,
+    int traceback)
+{
+	int i = o + 1, k, f;
+
+	if (r == NULL || t[o].type != JSMN_OBJECT)
+		return 0;
+	for (k = 0; k < t[o].size && i < n; k++, i = skip_value(t, i, n)) {
+		if (!is_member(t, i, n))
+			return -1;
+		for (f = 0; f < R_NFIELDS; f++)
+			if ((f != R_TRACEBACK || traceback) && tok_is(js, &t[i], reason_keys[f]) &&
+			    pool_add(r, js, &t[i + 1], &r->reason[f]) < 0)
+				return -1;
+	}
+	return 0;
+}
+
+/*
+ * Reads a reply of the outputs endpoint: code and msg as parse_reply does, and
+ * data, either the list of files or (code 805) an object whose failedReason
+ * says why the task failed.  Results are decoded into res, unless it is NULL.
+ * Returns 0, or -1 when the reply is not a JSON object with an integer code.
+ */
+static int
+parse_outputs_reply(const char *js, size_t len, struct reply *r, struct results *res,
+    int traceback)
+{
+	jsmntok_t stack_tokens[64], *t;
+	int n, i, k, fr, ret = -1;
+
+	memset(r, 0, sizeof *r);
+	if (res != NULL)
+		results_reset(res);
+	if ((n = tokenize(js, len, stack_tokens, NELEM(stack_tokens), &t)) < 0)
+		goto out;
+	for (i = 1, k = 0; k < t[0].size && i < n; k++, i = skip_value(t, i, n)) {
+		const jsmntok_t *key = &t[i], *val = &t[i + 1];
+
+		if (!is_member(t, i, n))
+			goto out;
+		if (tok_is(js, key, "code")) {
+			if (parse_code(js, val, &r->code) < 0)
+				goto out;
+			r->has_code = 1;
+		} else if (tok_is(js, key, "msg") && val->type == JSMN_STRING) {
+			if (json_unescape(js + val->start, val->end - val->start,
+			    r->msg, sizeof r->msg) < 0)
+				goto out;
+			r->has_msg = 1;
+		} else if (tok_is(js, key, "data")) {
+			r->data_kind = val->type == JSMN_ARRAY ? DATA_ARRAY :
+			    val->type == JSMN_OBJECT ? DATA_OBJECT :
+			    tok_null(js, val) ? DATA_NULL : DATA_OTHER;
+			if (val->type == JSMN_ARRAY && read_outputs(res, js, t, n, i + 1) < 0)
+				goto out;
+			if (val->type == JSMN_OBJECT &&
+			    (fr = member(js, t, n, i + 1, "failedReason")) >= 0 &&
+			    read_reason(res, js, t, n, fr, traceback) < 0)
+				goto out;
+		}
+	}
+	if (k == t[0].size && r->has_code)
+		ret = 0;
+out:
+	if (t != stack_tokens)
+		free(t);
+	if (res != NULL)
+		res->read = ret == 0;
+	return ret;
+}
+
+/*
+ * errorCode as v2 replies give it: "806", 806, "", null or absent.  A whole
+ * number becomes the code; anything else that is not empty is kept as text.
+ */
+static int
+parse_error_code(const char *js, const jsmntok_t *t, struct v2_reply *v)
+{
+	char buf[sizeof v->code_text] = { 0 };
+	const char *p = buf;
+	size_t n;
+	long code;
+
+	if (t->type == JSMN_PRIMITIVE) {
+		if (js[t->start] != '-' && !isdigit((unsigned char)js[t->start]))
+			return 0;	/* null, true, false */
+		if (parse_code(js, t, &code) == 0) {
+			v->r.code = code;
+			v->r.has_code = 1;
+			return 0;
+		}
+		n = t->end - t->start;
+		snprintf(v->code_text, sizeof v->code_text, "%.*s", (int)n, js + t->start);
+		return 0;
+	}
+	if (t->type != JSMN_STRING)
+		return 0;
+	if (json_unescape(js + t->start, t->end - t->start, buf, sizeof buf) < 0)
+		return -1;
+	n = trim(&p, strlen(buf));
+	if (n == 0)
+		return 0;
+	if (strspn(p, "0123456789") == n && n <= 18) {
+		v->r.code = strtol(p, NULL, 10);
+		v->r.has_code = 1;
+	} else {
+		snprintf(v->code_text, sizeof v->code_text, "%.*s", (int)n, p);
+	}
+	return 0;
+}
+
+/*
+ * Reads a v2 reply: a flat object with status, errorCode, errorMessage and,
+ * decoded into res unless it is NULL, results, failedReason and usage.  Any
+ * of them may be null, empty or absent, and other members may come anywhere.
+ * Returns 0, or -1 when the reply is not a JSON object.
+ */
+static int
+parse_v2_reply(const char *js, size_t len, struct v2_reply *v, struct results *res,
+    int traceback)
+{
+	jsmntok_t stack_tokens[64], *t;
+	int n, i, k, c, ret = -1;
+	long dlen;
+
+	memset(v, 0, sizeof *v);
+	if (res != NULL)
+		results_reset(res);
+	if ((n = tokenize(js, len, stack_tokens, NELEM(stack_tokens), &t)) < 0)
+		goto out;
+	for (i = 1, k = 0; k < t[0].size && i < n; k++, i = skip_value(t, i, n)) {
+		const jsmntok_t *key = &t[i], *val = &t[i + 1];
+
+		if (!is_member(t, i, n))
+			goto out;
+		if (tok_is(js, key, "status") && val->type == JSMN_STRING) {
+			if ((dlen = json_unescape(js + val->start, val->end - val->start,
+			    v->status, sizeof v->status)) < 0)
+				goto out;
+			v->status_len = dlen;
+		} else if (tok_is(js, key, "errorCode")) {
+			if (parse_error_code(js, val, v) < 0 ||
+			    (res != NULL && pool_add(res, js, val, &res->err_code) < 0))
+				goto out;
+		} else if (tok_is(js, key, "errorMessage") && val->type == JSMN_STRING) {
+			if (json_unescape(js + val->start, val->end - val->start,
+			    v->r.msg, sizeof v->r.msg) < 0 ||
+			    (res != NULL && pool_add(res, js, val, &res->err_msg) < 0))
+				goto out;
+			v->r.has_msg = v->r.msg[0] != '\0';
+		} else if (tok_is(js, key, "results") && val->type == JSMN_ARRAY) {
+			if (read_outputs(res, js, t, n, i + 1) < 0)
+				goto out;
+		} else if (tok_is(js, key, "failedReason")) {
+			if (read_reason(res, js, t, n, i + 1, traceback) < 0)
+				goto out;
+		} else if (tok_is(js, key, "usage") && val->type == JSMN_OBJECT && res != NULL &&
+		    (c = member(js, t, n, i + 1, "taskCostTime")) >= 0) {
+			if (pool_add(res, js, &t[c], &res->cost) < 0)
+				goto out;
+		}
+	}
+	if (k == t[0].size)
+		ret = 0;
+out:
+	if (t != stack_tokens)
+		free(t);
+	if (res != NULL)
+		res->read = ret == 0;
 	return ret;
 }
 
@@ -1817,19 +2310,108 @@ classify_reply(const struct reply *r, struct outcome *o)
 	}
 }
 
+/* Keeps what a reply said, for --json. */
+static void
+keep_reply(struct outcome *o, const struct reply *r)
+{
+	o->has_code = r->has_code;
+	o->code = r->code;
+	o->has_msg = r->has_msg;
+	memcpy(o->msg, r->msg, sizeof o->msg);
+}
+
+static void
+classify_status(const struct attempt *a, struct outcome *o)
+{
+	struct reply r;
+
+	if (parse_reply(a->body, a->len, &r) < 0) {
+		set_outcome(o, OUT_ERROR, "unparseable reply");
+		return;
+	}
+	keep_reply(o, &r);
+	classify_reply(&r, o);
+}
+
+/*
+ * A reply of the outputs endpoint.  The status already said SUCCESS or
+ * FAILED: the files (code 0 and a list) or the failure (805) are results for
+ * that state; "not ready yet" (804, 813, or code 0 without a list, which one
+ * client saw) is retried; other codes mean what the table says.
+ */
+static void
+classify_outputs(const struct attempt *a, struct outcome *o)
+{
+	const struct api_code *c;
+	struct reply r;
+
+	if (parse_outputs_reply(a->body, a->len, &r, a->res, a->traceback) < 0) {
+		set_outcome(o, OUT_ERROR, "unparseable reply");
+		return;
+	}
+	keep_reply(o, &r);
+	c = find_api_code(r.code);
+	if ((r.code == 0 && r.data_kind == DATA_ARRAY) || r.code == CODE_TASK_FAILED) {
+		o->kind = OUT_RESULTS;
+		o->res = a->res;
+	} else if (r.code == 0) {
+		set_outcome(o, OUT_RETRY, "outputs not ready (%s)",
+		    r.msg[0] ? r.msg : "no list of files");
+	} else if (c != NULL && c->class == C_STATE) {
+		api_error(o, OUT_RETRY, &r, c);
+	} else {
+		classify_reply(&r, o);
+	}
+}
+
+/*
+ * A v2 reply.  A status is the state (an errorCode beside it only adds
+ * detail), and its results and failedReason come with it; without a status,
+ * errorCode means what the table says.
+ */
+static void
+classify_v2(const struct attempt *a, struct outcome *o)
+{
+	struct v2_reply v;
+
+	if (parse_v2_reply(a->body, a->len, &v, a->res, a->traceback) < 0) {
+		set_outcome(o, OUT_ERROR, "unparseable reply");
+		return;
+	}
+	keep_reply(o, &v.r);
+	if (v.status_len > 0 && is_state_word(v.status, v.status_len) &&
+	    own_state(v.status) != OWN_NONE) {
+		/* A reply must not pass for rhq's own verdict. */
+		set_outcome(o, OUT_ERROR, "reply has a reserved state (%s)", v.status);
+	} else if (v.status_len > 0 && is_state_word(v.status, v.status_len)) {
+		o->kind = OUT_STATE;
+		memcpy(o->state, v.status, v.status_len + 1);
+		o->res = a->res;
+	} else if (v.status_len > 0) {
+		set_outcome(o, OUT_ERROR, "reply has an unexpected state");
+	} else if (v.r.has_code && v.r.code != 0) {
+		classify_reply(&v.r, o);
+	} else if (v.code_text[0] != '\0') {
+		set_outcome(o, OUT_ERROR, "API error %s (%s)", v.code_text,
+		    v.r.has_msg ? v.r.msg : "no message");
+	} else {
+		set_outcome(o, OUT_ERROR, "reply has no status");
+	}
+}
+
 /*
  * Turns a finished attempt into an outcome.  It touches no task, no global
- * and no clock, so the tests call it with a table of replies.
+ * and no clock, so the tests call it with a table of replies.  Results (-o)
+ * are decoded into the attempt's res, which the outcome then points to.
  */
 static void
 classify(const struct attempt *a, struct outcome *o)
 {
-	struct reply r;
-
 	memset(o, 0, sizeof *o);
 	o->sent = a->sent;
 	if (a->too_big) {
-		set_outcome(o, OUT_ERROR, "reply larger than %zu KiB", REPLY_MAX / 1024);
+		set_outcome(o, OUT_ERROR, "reply larger than %zu KiB",
+		    endpoints[a->kind].reply_max / 1024);
 		return;
 	}
 	if (a->rc != CURLE_OK) {
@@ -1859,16 +2441,18 @@ classify(const struct attempt *a, struct outcome *o)
 		o->said = SAID_NOTHING;
 		return;
 	}
-	if (parse_reply(a->body, a->len, &r) < 0) {
-		set_outcome(o, OUT_ERROR, "unparseable reply");
-		return;
+	switch (a->kind) {
+	case REQ_STATUS:
+		classify_status(a, o);
+		break;
+	case REQ_OUTPUTS:
+		classify_outputs(a, o);
+		break;
+	case REQ_V2:
+		classify_v2(a, o);
+		break;
 	}
-	o->has_code = 1;
-	o->code = r.code;
-	o->has_msg = r.has_msg;
-	memcpy(o->msg, r.msg, sizeof o->msg);
-	classify_reply(&r, o);
-	if (o->kind == OUT_RETRY)
+	if (o->kind == OUT_RETRY && o->delay < a->retry_after)
 		o->delay = a->retry_after;	/* a gateway may add one to an API error */
 }
 
@@ -1891,6 +2475,13 @@ unfinished(const char *state)
 {
 	return strcmp(state, "QUEUED") == 0 || strcmp(state, "RUNNING") == 0 ||
 	    strcmp(state, "CREATE") == 0;
+}
+
+/* Final states whose task has results: output files, or why it failed. */
+static int
+has_results(const char *state)
+{
+	return strcmp(state, "SUCCESS") == 0 || strcmp(state, "FAILED") == 0;
 }
 
 /* The pause between polls of one task: --interval, growing 10% a poll after ten. */
@@ -1951,7 +2542,11 @@ take_reply(struct task *t, const struct outcome *o)
 		set_msg(t, o->msg);
 }
 
-/* A state or NOT_FOUND came: the row is settled, or (--wait) polled again. */
+/*
+ * A state or NOT_FOUND came: the row is settled, or (--wait) polled again,
+ * or (-o under v1) the results of a finished task are asked for next, at
+ * once, ahead of the tasks read after it.
+ */
 static void
 settle(struct task *t, enum own own, const struct outcome *o, double tn)
 {
@@ -1962,6 +2557,11 @@ settle(struct task *t, enum own own, const struct outcome *o, double tn)
 	if (opt.wait && own == OWN_NONE && unfinished(o->state)) {
 		t->polls++;
 		schedule(t->seq, tn + poll_interval(t->polls));
+		return;
+	}
+	if (opt.outputs && t->req == REQ_STATUS && own == OWN_NONE && has_results(o->state)) {
+		t->req = REQ_OUTPUTS;
+		schedule(t->seq, 0);
 		return;
 	}
 	finish(t);
@@ -2136,9 +2736,16 @@ apply(struct task *t, const struct outcome *o, double tn)
 {
 	if (o->kind != OUT_DEADLINE && o->kind != OUT_INVALID)
 		watch_api(o, tn);
+	if (o->res != NULL)
+		results_copy(&t->res, o->res);
 	switch (o->kind) {
 	case OUT_STATE:
 		settle(t, OWN_NONE, o, tn);
+		break;
+	case OUT_RESULTS:
+		take_reply(t, o);
+		t->attempts = 0;
+		finish(t);	/* with the state the status reply gave */
 		break;
 	case OUT_NOT_FOUND:
 		set_why(t, o->why);
@@ -2191,6 +2798,163 @@ tsv_escape(char *dst, const char *src, size_t n)
 	}
 	*d = '\0';
 	return d - dst;
+}
+
+/* Writes bytes escaped as tsv_escape() does, in pieces, whatever their length. */
+static void
+put_tsv_field(const char *s, size_t n)
+{
+	char buf[2 * 256 + 1];
+	size_t k, len;
+
+	for (; n > 0; s += k, n -= k) {
+		k = n < 256 ? n : 256;
+		len = tsv_escape(buf, s, k);
+		fwrite(buf, 1, len, stdout);
+	}
+}
+
+/*
+ * The reason line: at most DETAIL_MAX bytes of UTF-8 with no control
+ * character and no line break in it, so that it stays one TSV field.
+ */
+struct line {
+	char *d;
+	size_t len;
+	int space;		/* a space is due before the next character */
+	int cut;		/* the text did not fit */
+};
+
+/* Control characters (C0, DEL, C1) and line and paragraph separators. */
+static int
+is_blank(const unsigned char *s, size_t k)
+{
+	return (k == 1 && (s[0] <= ' ' || s[0] == 0x7f)) ||
+	    (k == 2 && s[0] == 0xc2 && s[1] < 0xa0) ||
+	    (k == 3 && s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9));
+}
+
+/* Adds text as is (ASCII of our own). */
+static void
+line_raw(struct line *l, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (l->cut || l->len + n > DETAIL_MAX) {
+		l->cut = 1;
+		return;
+	}
+	memcpy(l->d + l->len, s, n);
+	l->len += n;
+	l->space = 0;
+}
+
+/*
+ * Adds text from the API, trimmed: a run of blanks inside becomes one space,
+ * and a byte that is not part of a UTF-8 character becomes U+FFFD.
+ */
+static void
+line_add(struct line *l, const char *p)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t n = strlen(p), i = 0, k, kout;
+	const char *out;
+	int started = 0;
+
+	l->space = 0;
+	while (i < n && !l->cut) {
+		if ((k = utf8_len(s + i, n - i)) == 0) {
+			out = "\xef\xbf\xbd";
+			kout = 3;
+			k = 1;
+		} else if (is_blank(s + i, k)) {
+			l->space = started;
+			i += k;
+			continue;
+		} else {
+			out = p + i;
+			kout = k;
+		}
+		if (l->len + l->space + kout > DETAIL_MAX) {
+			l->cut = 1;
+			break;
+		}
+		if (l->space)
+			l->d[l->len++] = ' ';
+		memcpy(l->d + l->len, out, kout);
+		l->len += kout;
+		l->space = 0;
+		started = 1;
+		i += k;
+	}
+}
+
+/* Ends the line; a cut one loses whole characters to make room for "…". */
+static size_t
+line_end(struct line *l)
+{
+	if (l->cut) {
+		while (l->len > DETAIL_MAX - (sizeof "\xe2\x80\xa6" - 1)) {
+			l->len--;
+			while (l->len > 0 && (l->d[l->len] & 0xc0) == 0x80)
+				l->len--;
+		}
+	}
+	while (l->len > 0 && l->d[l->len - 1] == ' ')
+		l->len--;
+	if (l->cut) {
+		memcpy(l->d + l->len, "\xe2\x80\xa6", 3);
+		l->len += 3;
+	}
+	l->d[l->len] = '\0';
+	return l->len;
+}
+
+/*
+ * Why a task failed, on one line for its TSV row: "node 276 SONIC_PreData:
+ * TypeError: message", from failedReason; without one, v2's errorCode and
+ * errorMessage.  dst has DETAIL_MAX + 1 bytes; returns the length.
+ */
+static size_t
+reason_line(const struct results *r, char dst[DETAIL_MAX + 1])
+{
+	struct line l = { dst, 0, 0, 0 };
+	const char *id = res_str(r, r->reason[R_NODE_ID]);
+	const char *name = res_str(r, r->reason[R_NODE_NAME]);
+	const char *type = res_str(r, r->reason[R_EXC_TYPE]);
+	const char *msg = res_str(r, r->reason[R_EXC_MSG]);
+	int parts = 0;
+
+	if (*id || *name) {
+		line_raw(&l, "node ");
+		line_add(&l, id);
+		if (*id && *name)
+			line_raw(&l, " ");
+		line_add(&l, name);
+		parts++;
+	}
+	if (*type) {
+		if (parts++)
+			line_raw(&l, ": ");
+		line_add(&l, type);
+	}
+	if (*msg) {
+		if (parts++)
+			line_raw(&l, ": ");
+		line_add(&l, msg);
+	}
+	if (parts == 0 && (r->err_code || r->err_msg)) {
+		line_raw(&l, "error");
+		if (r->err_code) {
+			line_raw(&l, " ");
+			line_add(&l, res_str(r, r->err_code));
+		}
+		if (r->err_msg) {
+			line_raw(&l, ": ");
+			line_add(&l, res_str(r, r->err_msg));
+		}
+	}
+	return line_end(&l);
 }
 
 /*
@@ -2248,6 +3012,59 @@ put_json_string(const char *key, const char *s, size_t n)
 	free(big);
 }
 
+/* Writes ,"key":"value" for a string of the task's results. */
+static void
+put_json_member(const char *key, const char *s)
+{
+	putchar(',');
+	put_json_string(key, s, strlen(s));
+}
+
+/*
+ * With -o: "outputs" (for a SUCCESS, also an empty list), "cost_time" and,
+ * for a failure, "reason", as the API gave them.
+ */
+static void
+put_json_results(const struct task *t)
+{
+	const struct results *r = &t->res;
+	const struct output *o;
+	size_t i;
+	int f, any = 0;
+
+	if (r->read && (r->n > 0 || (t->own == OWN_NONE && strcmp(t->state, "SUCCESS") == 0))) {
+		fputs(",\"outputs\":[", stdout);
+		for (i = 0; i < r->n; i++) {
+			o = &r->v[i];
+			fputs(i > 0 ? ",{" : "{", stdout);
+			put_json_string("url", res_str(r, o->url), strlen(res_str(r, o->url)));
+			put_json_member("type", res_str(r, o->type));
+			put_json_member("node", res_str(r, o->node));
+			if (o->text != 0)
+				put_json_member("text", res_str(r, o->text));
+			putchar('}');
+		}
+		putchar(']');
+	}
+	if (r->cost != 0)
+		put_json_member("cost_time", res_str(r, r->cost));
+	for (f = 0; f < R_NFIELDS; f++)
+		any |= r->reason[f] != 0;
+	if (!any)
+		return;
+	fputs(",\"reason\":{", stdout);
+	for (f = 0; f < R_NFIELDS; f++) {
+		if (f == R_TRACEBACK && !opt.traceback)
+			continue;
+		if (f == 0)
+			put_json_string(reason_keys[f], res_str(r, r->reason[f]),
+			    strlen(res_str(r, r->reason[f])));
+		else
+			put_json_member(reason_keys[f], res_str(r, r->reason[f]));
+	}
+	putchar('}');
+}
+
 static void
 put_json_row(const struct task *t, const char *bad)
 {
@@ -2271,25 +3088,69 @@ put_json_row(const struct task *t, const char *bad)
 		putchar(',');
 		put_json_string("record", t->text, t->text_len);
 	}
+	if (opt.outputs)
+		put_json_results(t);
 	fputs("}\n", stdout);
+}
+
+/* The first fields of a TSV row: the ID (the record with -a, or the bad text), TAB, the state. */
+static void
+put_head(const struct task *t, const char *bad)
+{
+	char shown[2 * SHOW_MAX + 1];
+
+	if (opt.append) {
+		put_record(t->text, t->text_len);
+	} else if (bad == NULL) {
+		fputs(t->id, stdout);
+	} else {
+		tsv_escape(shown, bad, t->show_len);
+		fputs(shown, stdout);
+	}
+	printf("\t%s", state_name(t));
+}
+
+/*
+ * With -o a row has a third field: a row per output file with its URL (or a
+ * text output's text); for a FAILED task, why; for any other row, nothing.
+ */
+static void
+put_detail_rows(const struct task *t, const char *bad)
+{
+	const struct results *r = &t->res;
+	char line[DETAIL_MAX + 1];
+	const char *d;
+	size_t i, n = 0;
+
+	for (i = 0; i < r->n; i++) {
+		d = res_str(r, r->v[i].url != 0 ? r->v[i].url : r->v[i].text);
+		put_head(t, bad);
+		putchar('\t');
+		put_tsv_field(d, strlen(d));
+		putchar('\n');
+	}
+	if (r->n > 0)
+		return;
+	if (t->own == OWN_NONE && strcmp(t->state, "FAILED") == 0)
+		n = reason_line(r, line);
+	put_head(t, bad);
+	putchar('\t');
+	put_tsv_field(line, n);
+	putchar('\n');
 }
 
 static void
 put_row(const struct task *t)
 {
-	char shown[2 * SHOW_MAX + 1];
 	const char *bad = t->id[0] == '\0' ? t->text + t->show_off : NULL;
 
 	if (opt.json) {
 		put_json_row(t, bad);
-	} else if (opt.append) {
-		put_record(t->text, t->text_len);
-		printf("\t%s\n", state_name(t));
-	} else if (bad == NULL) {
-		printf("%s\t%s\n", t->id, state_name(t));
+	} else if (opt.outputs) {
+		put_detail_rows(t, bad);
 	} else {
-		tsv_escape(shown, bad, t->show_len);
-		printf("%s\t%s\n", shown, state_name(t));
+		put_head(t, bad);
+		putchar('\n');
 	}
 	if (ferror(stdout))
 		output_failed();
@@ -2318,6 +3179,9 @@ retire(struct task *t)
 		t->text = NULL;
 		t->text_cap = 0;
 	}
+	/* With --wait the window has a slot per task waited on: keep no results there. */
+	if (opt.wait || t->res.cap > RESULTS_KEEP)
+		results_free(&t->res);
 }
 
 /*
@@ -2767,11 +3631,12 @@ on_signal(int sig)
 static _Noreturn void
 usage(void)
 {
-	fputs("usage: rhq [-0ahsVvw] [-d C] [-f N] [-j N] [--base-url URL | --site cn|ai]\n"
-	    "           [--api-key-file FILE] [--timeout SECS] [--connect-timeout SECS]\n"
-	    "           [--cacert FILE] [--insecure-http] [--retries N] [--retry-delay SECS]\n"
-	    "           [--rate R] [--interval SECS] [--deadline SECS] [--max-outage SECS]\n"
-	    "           [--max-failures N] [--json]\n"
+	fputs("usage: rhq [-0ahosVvw] [-d C] [-f N] [-j N] [--base-url URL | --site cn|ai]\n"
+	    "           [--api v1|v2] [--api-key-file FILE] [--timeout SECS]\n"
+	    "           [--connect-timeout SECS] [--cacert FILE] [--insecure-http]\n"
+	    "           [--retries N] [--retry-delay SECS] [--rate R] [--interval SECS]\n"
+	    "           [--deadline SECS] [--max-outage SECS] [--max-failures N]\n"
+	    "           [--json [--traceback]]\n"
 	    "           [--progress | --no-progress] [ID ...]\n"
 	    "Try 'rhq --help' for more information.\n", stderr);
 	exit(EXIT_FATAL);
@@ -2784,6 +3649,9 @@ help(void)
 	    "Ask RunningHub for the state of each task ID and print ID<TAB>STATE rows.\n"
 	    "IDs come from the arguments or, with none (or -), one a line from stdin.\n"
 	    "\n"
+	    "  -o, --outputs           add a third field: a row per output file with its\n"
+	    "                          URL; for a FAILED task, why it failed\n"
+	    "  --api v1|v2             the API to ask (default v1, env RUNNINGHUB_API)\n"
 	    "  --base-url URL          API root (default " SITE_CN ",\n"
 	    "                          env RUNNINGHUB_BASE_URL)\n"
 	    "  --site cn|ai            " SITE_CN " or " SITE_AI "\n"
@@ -2809,6 +3677,7 @@ help(void)
 	    "  -a, --append            print the whole input line, TAB, the state\n"
 	    "  -0, --null              input items end with NUL, not newline\n"
 	    "  --json                  one JSON object a line instead of TSV\n"
+	    "  --traceback             with --json -o: add the traceback of a failure\n"
 	    "  -s, --summary           count the states on stderr at the end\n"
 	    "  --progress              show a live counter on stderr\n"
 	    "  --no-progress           never show the counter\n"
@@ -3044,29 +3913,30 @@ is_loopback(const char *host)
 }
 
 /*
- * Checks the API root and makes the status URL from it, parsed once: the
- * handles take it parsed (CURLOPT_CURLU), which spares libcurl a parse per
- * request.
+ * Checks the API root and makes the URL of each endpoint from it, parsed
+ * once: the handles take them parsed (CURLOPT_CURLU), which spares libcurl a
+ * parse per request.
  */
 static void
-make_status_url(const char *base)
+make_urls(const char *base)
 {
 	/* Held by a global from the start, so that it is not lost when rhq dies. */
-	CURLU *u = status_curlu = curl_url();
+	CURLU *u = curlus[REQ_STATUS] = curl_url();
 	char *scheme = NULL, *host = NULL;
-	size_t n = strlen(base);
+	size_t n = strlen(base), k;
 
 	while (n > 0 && base[n - 1] == '/')
 		n--;
 	if (u == NULL)
 		die("out of memory");
-	/* The path is appended: after a query or fragment it would not be one. */
+	/* The paths are appended: after a query or fragment they would not be paths. */
 	if (strpbrk(base, "?#") != NULL) {
 		note("--base-url: '%s': a query or fragment is not allowed", base);
 		usage();
 	}
-	status_url = xasprintf("%.*s" STATUS_PATH, (int)n, base);
-	if (curl_url_set(u, CURLUPART_URL, status_url, 0) != CURLUE_OK ||
+	for (k = 0; k < NELEM(endpoints); k++)
+		urls[k] = xasprintf("%.*s%s", (int)n, base, endpoints[k].path);
+	if (curl_url_set(u, CURLUPART_URL, urls[REQ_STATUS], 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
 		note("--base-url: '%s' is not a URL", base);
@@ -3085,6 +3955,11 @@ make_status_url(const char *base)
 		    "use https (or --insecure-http)", host);
 	curl_free(scheme);
 	curl_free(host);
+	/* The same root with another path: it parses when the status URL did. */
+	for (k = 1; k < NELEM(endpoints); k++)
+		if ((curlus[k] = curl_url()) == NULL ||
+		    curl_url_set(curlus[k], CURLUPART_URL, urls[k], 0) != CURLUE_OK)
+			die("cannot parse %s", urls[k]);
 }
 
 static void
@@ -3128,6 +4003,7 @@ teardown(void)
 	for (s = 0; s < window.cap; s++) {
 		free(window.t[s].text);
 		free(window.t[s].msg);
+		results_free(&window.t[s].res);
 		free(window.t[s].why);
 	}
 	free(window.t);
@@ -3135,20 +4011,23 @@ teardown(void)
 	free(retries.v);
 	free(src.in.buf);
 	free(body_prefix);
-	free(status_url);
-	curl_url_cleanup(status_curlu);
+	for (i = 0; i < (int)NELEM(endpoints); i++) {
+		free(urls[i]);
+		curl_url_cleanup(curlus[i]);
+	}
 }
 
 enum {
 	OPT_BASE_URL = 256, OPT_SITE, OPT_KEY_FILE, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT,
 	OPT_CACERT, OPT_INSECURE_HTTP, OPT_RETRIES, OPT_RETRY_DELAY, OPT_RATE,
-	OPT_INTERVAL, OPT_DEADLINE, OPT_JSON, OPT_PROGRESS, OPT_NO_PROGRESS,
-	OPT_MAX_OUTAGE, OPT_MAX_FAILURES,
+	OPT_INTERVAL, OPT_DEADLINE, OPT_JSON, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_API,
+	OPT_TRACEBACK, OPT_MAX_OUTAGE, OPT_MAX_FAILURES,
 };
 
 static const struct option longopts[] = {
 	{ "null", no_argument, NULL, '0' },
 	{ "append", no_argument, NULL, 'a' },
+	{ "api", required_argument, NULL, OPT_API },
 	{ "api-key-file", required_argument, NULL, OPT_KEY_FILE },
 	{ "base-url", required_argument, NULL, OPT_BASE_URL },
 	{ "cacert", required_argument, NULL, OPT_CACERT },
@@ -3164,6 +4043,7 @@ static const struct option longopts[] = {
 	{ "max-failures", required_argument, NULL, OPT_MAX_FAILURES },
 	{ "max-outage", required_argument, NULL, OPT_MAX_OUTAGE },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "outputs", no_argument, NULL, 'o' },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "rate", required_argument, NULL, OPT_RATE },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
@@ -3171,6 +4051,7 @@ static const struct option longopts[] = {
 	{ "site", required_argument, NULL, OPT_SITE },
 	{ "summary", no_argument, NULL, 's' },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "traceback", no_argument, NULL, OPT_TRACEBACK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
 	{ "wait", no_argument, NULL, 'w' },
@@ -3178,7 +4059,7 @@ static const struct option longopts[] = {
 };
 
 /* What the options set, so that the environment is only the default. */
-static const char *base_option;
+static const char *base_option, *api_option;
 static int base_url_set, site_set, deadline_set, delim_set, interval_set, max_outage_set;
 
 /* Options about records and rows; returns 0 for an option of another kind. */
@@ -3215,6 +4096,12 @@ take_record_option(int ch, const char *arg)
 	case OPT_NO_PROGRESS:
 		opt.progress = -1;
 		break;
+	case 'o':
+		opt.outputs = 1;
+		break;
+	case OPT_TRACEBACK:
+		opt.traceback = 1;
+		break;
 	default:
 		return 0;
 	}
@@ -3226,6 +4113,9 @@ static int
 take_request_option(int ch, const char *arg)
 {
 	switch (ch) {
+	case OPT_API:
+		api_option = arg;
+		break;
 	case OPT_BASE_URL:
 		base_option = arg;
 		base_url_set = 1;
@@ -3343,15 +4233,35 @@ check_options(int argc, char *argv[])
 		note("--delimiter cannot be the record separator");
 		usage();
 	}
+	if (opt.traceback && !opt.json) {
+		note("--traceback needs --json");
+		usage();
+	}
+	if (opt.traceback && !opt.outputs) {
+		note("--traceback needs --outputs");
+		usage();
+	}
+}
+
+/* The API version, from --api or (what) RUNNINGHUB_API. */
+static enum api
+api_arg(const char *what, const char *s)
+{
+	if (strcmp(s, "v1") == 0)
+		return API_V1;
+	if (strcmp(s, "v2") == 0)
+		return API_V2;
+	note("%s: '%s' is neither v1 nor v2", what, s);
+	usage();
 }
 
 static void
 parse_options(int argc, char *argv[])
 {
-	const char *env = getenv("RUNNINGHUB_BASE_URL");
+	const char *env = getenv("RUNNINGHUB_BASE_URL"), *api_env = getenv("RUNNINGHUB_API");
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "0ad:f:hj:sVvw", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "0ad:f:hj:osVvw", longopts, NULL)) != -1) {
 		if (ch == 'h')
 			help();
 		if (ch == 'V') {
@@ -3364,6 +4274,10 @@ parse_options(int argc, char *argv[])
 	}
 	check_options(argc - optind, argv + optind);
 	opt.base_url = base_option ? base_option : env && *env ? env : SITE_CN;
+	if (api_option != NULL)
+		opt.api = api_arg("--api", api_option);
+	else if (api_env != NULL && *api_env != '\0')
+		opt.api = api_arg("RUNNINGHUB_API", api_env);
 }
 
 /*
@@ -3460,7 +4374,7 @@ rhq_main(int argc, char *argv[])
 	argv[0] = "rhq";
 	guard_std_descriptors();
 	parse_options(argc, argv);
-	make_status_url(opt.base_url);
+	make_urls(opt.base_url);
 	if (opt.cacert != NULL)
 		check_cacert(opt.cacert);
 	key = find_key();

@@ -25,6 +25,7 @@
 #   BENCH_PACE_SECS seconds of each --wait CPU and --rate run       [10]
 #   BENCH_THROTTLE the rate above which the stand-in answers 429   [2000]
 #   BENCH_RHQ_OLD  another rhq to run the 429 mix with, for comparison
+#   BENCH_OUT_N    IDs for the -o rows (v1 and v2, stand-in)        [20000]
 #   BENCH_RUNS     runs of each nginx measurement, the best kept    [3]
 #   BENCH_WRK_SECS seconds of each wrk run                         [5]
 #   BENCH_TIMEOUT  limit in seconds for any one measured command   [45]
@@ -43,6 +44,7 @@ WAIT_SECS=${BENCH_WAIT_SECS:-30}
 PACE_SECS=${BENCH_PACE_SECS:-10}
 THROTTLE=${BENCH_THROTTLE:-2000}
 RHQ_OLD=${BENCH_RHQ_OLD:-}
+OUT_N=${BENCH_OUT_N:-20000}
 RUNS=${BENCH_RUNS:-3}
 WRK_SECS=${BENCH_WRK_SECS:-5}
 LIMIT=${BENCH_TIMEOUT:-45}
@@ -60,8 +62,8 @@ die() {
 	exit 1
 }
 
-for v in "$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$RUNS" "$WRK_SECS" "$LIMIT" "$WAIT_N" \
-	"$WAIT_SECS" "$PACE_SECS" "$THROTTLE"; do
+for v in "$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$OUT_N" "$RUNS" "$WRK_SECS" "$LIMIT" \
+	"$WAIT_N" "$WAIT_SECS" "$PACE_SECS" "$THROTTLE"; do
 	case $v in
 	'' | *[!0-9]* | 0) die "BENCH_* values must be positive whole numbers (got '$v')" ;;
 	esac
@@ -88,6 +90,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/rhq-bench.XXXXXX")
 ngx_pid=
 standin_pid=
 pace_pid=
+count_pid=
 run_pid=
 
 # reap PID: waits for a child started here, with SIGKILL after 5 s.
@@ -123,6 +126,7 @@ cleanup() {
 	[ -z "$ngx_pid" ] || stop "$ngx_pid"
 	[ -z "$standin_pid" ] || stop "$standin_pid"
 	[ -z "$pace_pid" ] || stop "$pace_pid"
+	[ -z "$count_pid" ] || stop "$count_pid"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -154,6 +158,8 @@ ids() { seq $((FIRST_ID + 1)) $((FIRST_ID + $1)) >"$tmp/ids.$1"; }
 for n in 1 "$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N"; do
 	[ -f "$tmp/ids.$n" ] || ids "$n"
 done
+# IDs that the stand-in says are SUCCESS (value mod 4 = 3), one output file each.
+seq $((FIRST_ID + 3)) 4 $((FIRST_ID + 4 * OUT_N)) >"$tmp/ids.success"
 
 body() { printf '{"apiKey":"%s","taskId":"%s"}' "$KEY" "$1"; }
 
@@ -463,6 +469,43 @@ slow_ratio=$(div "$slow16" "$slow1")
 		"$(m_note=$slow16_note note "$slow_ratio × serial (16 is the limit); $SLOW_N IDs")"
 } >"$tmp/slow.md"
 
+log "-o against a stand-in without delay, v1 and v2"
+# outputs_run NAME API JOBS: rhq -o over the SUCCESS IDs against a fresh
+# stand-in, which says how many requests it served when it stops, the best of
+# RUNS runs; one row of the -o table, with the requests per ID (over every run
+# made) side by side with the IDs/s.  Serial rows pin rhq and the stand-in to
+# one CPU, as the serial rows against nginx do: unpinned, the same run took
+# from 1 to 3 s here, as wake-ups crossed CPUs or not.
+outputs_run() {
+	_pin=
+	[ "$3" -gt 1 ] || _pin=$tmp/pin
+	rm -f "$tmp/count.out"
+	${_pin:+"$_pin"} "$STANDIN" >"$tmp/count.out" 2>"$tmp/count.log" &
+	count_pid=$!
+	i=0
+	while [ $i -lt 100 ] && [ ! -s "$tmp/count.out" ]; do
+		kill -0 "$count_pid" 2>/dev/null || die "stand-in failed: $(cat "$tmp/count.log")"
+		sleep 0.05
+		i=$((i + 1))
+	done
+	_port=$(head -n 1 "$tmp/count.out")
+	case $_port in '' | *[!0-9]*) die "stand-in printed no port" ;; esac
+	measure "$1" "$OUT_N" "$RUNS" "$tmp/ids.success" ${_pin:+"$_pin"} "$RHQ" -o --api "$2" \
+		-j "$3" --base-url "http://127.0.0.1:$_port"
+	_runs=$_k # the runs measure made
+	stop "$count_pid"
+	count_pid=
+	_reqs=$(sed -n 's/^standin: \([0-9]*\) requests.*/\1/p' "$tmp/count.log")
+	case $_reqs in '' | *[!0-9]*) die "stand-in counted no requests" ;; esac
+	printf '| rhq -o --api %s -j %s | %s | %s | %s | %s | %s |\n' "$2" "$3" "$(fmt "$m_rate")" \
+		"$_reqs" "$(div "$_reqs" $((_runs * OUT_N)))" "$m_cpu_us" \
+		"$(note "$OUT_N IDs × $_runs runs")" >>"$tmp/outputs.md"
+}
+for j in 1 8; do
+	outputs_run "out_v1_j$j" v1 "$j"
+	outputs_run "out_v2_j$j" v2 "$j"
+done
+
 log "peak RSS"
 measure rss1 1 1 "$tmp/ids.1" "$tmp/pin" "$RHQ" --base-url "$HTTP"
 rss1=$m_rss rss1_note=$m_note
@@ -628,8 +671,8 @@ model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 		"$(curl --version | awk 'NR == 1 { print $1, $2 }')" \
 		"$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" \
 		"$(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }')"
-	printf 'Command: %s (BENCH_N=%s BENCH_N_LOOP=%s BENCH_SLOW_N=%s BENCH_RSS_N=%s BENCH_TLS_N=%s BENCH_RUNS=%s), %s.\n' "\`make bench\`" \
-		"$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$RUNS" "$(date -u +%Y-%m-%d)"
+	printf 'Command: %s (BENCH_N=%s BENCH_N_LOOP=%s BENCH_SLOW_N=%s BENCH_RSS_N=%s BENCH_TLS_N=%s BENCH_OUT_N=%s BENCH_RUNS=%s), %s.\n' "\`make bench\`" \
+		"$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$OUT_N" "$RUNS" "$(date -u +%Y-%m-%d)"
 	echo
 	echo "Against nginx returning a fixed JSON reply on loopback (HTTP/1.1); every client sends"
 	echo "the same POST (JSON body, Bearer header). Best of $RUNS runs each; $placement."
@@ -639,6 +682,15 @@ model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "| --- | ---: | ---: | ---: | --- |"
 	cat "$tmp/table.md"
 	cat "$tmp/slow.md"
+	echo
+	echo "With -o against the stand-in (libmicrohttpd, no delay): $OUT_N IDs that are all SUCCESS with"
+	echo "one output file each, so v1 asks status then outputs and v2 asks once. Best of $RUNS runs;"
+	echo "serial rows share one CPU with the stand-in (as above); requests as counted by the"
+	echo "stand-in over all runs:"
+	echo
+	echo "| rhq config | IDs/s | requests | requests per ID | client CPU µs/ID | notes |"
+	echo "| --- | ---: | ---: | ---: | ---: | --- |"
+	cat "$tmp/outputs.md"
 	echo
 	echo "Over HTTPS + HTTP/2 (nginx, self-signed certificate, \`--cacert\`); connections as counted by nginx:"
 	echo

@@ -553,6 +553,394 @@ START_TEST(loopback_hosts)
 }
 END_TEST
 
+/* ---------------------------------------------- results and reasons */
+
+/* U+FFFD REPLACEMENT CHARACTER and U+2026 HORIZONTAL ELLIPSIS in UTF-8. */
+#define REPL	"\xef\xbf\xbd"
+#define ELLIPSIS "\xe2\x80\xa6"
+
+/* The stand-in's standard failure reason, as one line. */
+#define STD_LINE "node 276 SONIC_PreData: TypeError: SONIC_PreData.sampler_main() missing " \
+	"2 required positional arguments: 'clip_vision' and 'vae'"
+
+/* The outputs parser. */
+
+static const struct outputs_case {
+	const char *name, *json;
+	int ret;		/* of parse_outputs_reply */
+	long code;
+	int data_kind;
+	size_t n;		/* outputs */
+	const char *url, *type, *node;	/* of the first */
+	const char *cost, *node_id, *message;
+} outputs_cases[] = {
+	{ "one file, extra fields",
+	    "{\"code\":0,\"msg\":\"success\",\"data\":[{\"fileUrl\":\"https://x/a.png\","
+	    "\"fileType\":\"png\",\"taskCostTime\":\"0\",\"nodeId\":\"9\",\"consumeCoins\":\"3\","
+	    "\"consumeMoney\":null,\"extra\":{\"fileUrl\":\"inner\"}}]}",
+	    0, 0, DATA_ARRAY, 1, "https://x/a.png", "png", "9", "0", "", "" },
+	{ "two files, members in any order",
+	    " {\"data\" : [ {\"nodeId\":\"3\",\"fileUrl\":\"u1\"}, {\"fileUrl\":\"u\\/2\","
+	    "\"fileType\":\"mp4\"} ] , \"code\" : 0 }\n",
+	    0, 0, DATA_ARRAY, 2, "u1", "", "3", "", "", "" },
+	{ "no files", "{\"code\":0,\"msg\":\"success\",\"data\":[]}",
+	    0, 0, DATA_ARRAY, 0, NULL, NULL, NULL, "", "", "" },
+	{ "items that are no files are left out",
+	    "{\"code\":0,\"data\":[1,\"s\",null,[],{},{\"fileType\":\"png\"},{\"fileUrl\":\"u\"}]}",
+	    0, 0, DATA_ARRAY, 1, "u", "", "", "", "", "" },
+	{ "a number as a node ID and a cost",
+	    "{\"code\":0,\"data\":[{\"fileUrl\":\"u\",\"nodeId\":12,\"taskCostTime\":7.5}]}",
+	    0, 0, DATA_ARRAY, 1, "u", "", "12", "7.5", "", "" },
+	{ "failure reason",
+	    "{\"code\":805,\"msg\":\"APIKEY_TASK_STATUS_ERROR\",\"data\":{\"failedReason\":{"
+	    "\"node_id\":\"276\",\"node_name\":\"N\",\"exception_type\":\"T\","
+	    "\"exception_message\":\"m\\u00e9\",\"traceback\":\"tb\",\"current_inputs\":\"{}\"}}}",
+	    0, 805, DATA_OBJECT, 0, NULL, NULL, NULL, "", "276", "m\xc3\xa9" },
+	{ "failedReason null", "{\"code\":805,\"data\":{\"failedReason\":null}}",
+	    0, 805, DATA_OBJECT, 0, NULL, NULL, NULL, "", "", "" },
+	{ "not ready", "{\"code\":804,\"msg\":\"APIKEY_TASK_IS_RUNNING\",\"data\":null}",
+	    0, 804, DATA_NULL, 0, NULL, NULL, NULL, "", "", "" },
+	{ "code 0, no list", "{\"code\":0,\"msg\":\"running\",\"data\":\"RUNNING\"}",
+	    0, 0, DATA_OTHER, 0, NULL, NULL, NULL, "", "", "" },
+	{ "no code", "{\"data\":[]}", -1, 0, 0, 0, NULL, NULL, NULL, "", "", "" },
+	{ "not an object", "[{\"code\":0}]", -1, 0, 0, 0, NULL, NULL, NULL, "", "", "" },
+	{ "trailing bytes", "{\"code\":0,\"data\":[]} x", -1, 0, 0, 0, NULL, NULL, NULL, "", "",
+	    "" },
+	{ "bad escape in a URL", "{\"code\":0,\"data\":[{\"fileUrl\":\"a\\qb\"}]}",
+	    -1, 0, 0, 0, NULL, NULL, NULL, "", "", "" },
+	{ "truncated", "{\"code\":0,\"data\":[{\"fileUrl\":\"a", -1, 0, 0, 0, NULL, NULL, NULL,
+	    "", "", "" },
+	/* jsmn takes a name without a value; pairing tokens there would read the next item. */
+	{ "a name without a value", "{\"code\":0,\"data\":[{\"nodeId\" \"x\",\"y\":1},"
+	    "{\"fileUrl\":\"u\"}]}", -1, 0, 0, 0, NULL, NULL, NULL, "", "", "" },
+	{ "a name without a value, at the top", "{\"code\" 0}", -1, 0, 0, 0, NULL, NULL, NULL,
+	    "", "", "" },
+};
+
+START_TEST(parse_outputs_table)
+{
+	const struct outputs_case *c = &outputs_cases[_i];
+	struct results res = { 0 };
+	struct reply r;
+	int ret = parse_outputs_reply(c->json, strlen(c->json), &r, &res, 0);
+
+	ck_assert_msg(ret == c->ret, "%s: returned %d", c->name, ret);
+	ck_assert(res.read == (ret == 0));
+	if (ret == 0) {
+		ck_assert_msg(r.code == c->code && (int)r.data_kind == c->data_kind,
+		    "%s: code %ld, data kind %d", c->name, r.code, r.data_kind);
+		ck_assert_msg(res.n == c->n, "%s: %zu outputs", c->name, res.n);
+		if (c->n > 0) {
+			ck_assert_str_eq(res_str(&res, res.v[0].url), c->url);
+			ck_assert_str_eq(res_str(&res, res.v[0].type), c->type);
+			ck_assert_str_eq(res_str(&res, res.v[0].node), c->node);
+		}
+		ck_assert_str_eq(res_str(&res, res.cost), c->cost);
+		ck_assert_str_eq(res_str(&res, res.reason[R_NODE_ID]), c->node_id);
+		ck_assert_str_eq(res_str(&res, res.reason[R_EXC_MSG]), c->message);
+		ck_assert_uint_eq(res.reason[R_TRACEBACK], 0);	/* not asked for */
+	}
+	/* What parses with results parses without (which reads no results at all). */
+	if (c->ret == 0)
+		ck_assert_int_eq(parse_outputs_reply(c->json, strlen(c->json), &r, NULL, 1), 0);
+	results_free(&res);
+}
+END_TEST
+
+/* The v2 parser. */
+
+static const struct v2_case {
+	const char *name, *json;
+	int ret;
+	const char *status;
+	int has_code;
+	long code;
+	const char *code_text, *msg;
+	size_t n;
+	const char *detail;	/* the first output's URL, or its text */
+	const char *cost, *node_id;
+} v2_cases[] = {
+	{ "as documented",
+	    "{\"taskId\":\"2013508786110730241\",\"status\":\"SUCCESS\",\"errorCode\":\"\","
+	    "\"errorMessage\":\"\",\"failedReason\":{},\"usage\":{\"consumeMoney\":null,"
+	    "\"consumeCoins\":null,\"taskCostTime\":\"0\",\"thirdPartyConsumeMoney\":null},"
+	    "\"results\":[{\"url\":\"https://x/1.png\",\"nodeId\":\"2\",\"outputType\":\"png\","
+	    "\"text\":null}],\"clientId\":\"\",\"promptTips\":\"\"}",
+	    0, "SUCCESS", 0, 0, "", "", 1, "https://x/1.png", "0", "" },
+	{ "a text output", "{\"status\":\"SUCCESS\",\"results\":[{\"url\":null,\"text\":"
+	    "\"a\\tb\\n\\u00e9\",\"outputType\":\"txt\"}]}",
+	    0, "SUCCESS", 0, 0, "", "", 1, "a\tb\n\xc3\xa9", "", "" },
+	{ "errorCode a string", "{\"taskId\":\"\",\"status\":\"\",\"errorCode\":\"806\","
+	    "\"errorMessage\":\"APIKEY_USER_NOT_FOUND\"}",
+	    0, "", 1, 806, "", "APIKEY_USER_NOT_FOUND", 0, NULL, "", "" },
+	{ "errorCode a number", "{\"status\":\"\",\"errorCode\":1002,\"errorMessage\":\"bad\"}",
+	    0, "", 1, 1002, "", "bad", 0, NULL, "", "" },
+	{ "errorCode with spaces", "{\"errorCode\":\" 1007 \"}", 0, "", 1, 1007, "", "", 0, NULL,
+	    "", "" },
+	{ "errorCode not a number", "{\"errorCode\":\"E42\",\"errorMessage\":\"odd\"}",
+	    0, "", 0, 0, "E42", "odd", 0, NULL, "", "" },
+	{ "errorCode a fraction", "{\"errorCode\":4.5}", 0, "", 0, 0, "4.5", "", 0, NULL, "",
+	    "" },
+	{ "errorCode empty, null, false, an object",
+	    "{\"errorCode\":\"\",\"errorCode\":null,\"errorCode\":false,\"errorCode\":{\"a\":1},"
+	    "\"status\":\"RUNNING\"}",
+	    0, "RUNNING", 0, 0, "", "", 0, NULL, "", "" },
+	{ "everything null",
+	    "{\"taskId\":null,\"status\":null,\"errorCode\":null,\"errorMessage\":null,"
+	    "\"failedReason\":null,\"usage\":null,\"results\":null}",
+	    0, "", 0, 0, "", "", 0, NULL, "", "" },
+	{ "everything absent", "{}", 0, "", 0, 0, "", "", 0, NULL, "", "" },
+	{ "results empty, usage empty", "{\"status\":\"SUCCESS\",\"results\":[],\"usage\":{}}",
+	    0, "SUCCESS", 0, 0, "", "", 0, NULL, "", "" },
+	{ "nested members are not the reply's",
+	    "{\"x\":{\"status\":\"FAILED\",\"errorCode\":\"806\",\"results\":[{\"url\":\"no\"}]},"
+	    "\"y\":[{\"status\":\"X\"}],\"status\":\"SUCCESS\"}",
+	    0, "SUCCESS", 0, 0, "", "", 0, NULL, "", "" },
+	{ "failure with a code",
+	    "{\"status\":\"FAILED\",\"errorCode\":\"1505\",\"errorMessage\":\"refused\","
+	    "\"failedReason\":{\"node_id\":7,\"exception_type\":\"E\"}}",
+	    0, "FAILED", 1, 1505, "", "refused", 0, NULL, "", "7" },
+	{ "a long status is cut", "{\"status\":\"ABCDEFGHIJABCDEFGHIJABCDEFGHIJABCDEFGHIJ\"}",
+	    0, "ABCDEFGHIJABCDEFGHIJABCDEFGHIJABC", 0, 0, "", "", 0, NULL, "", "" },
+	{ "not an object", "\"SUCCESS\"", -1, "", 0, 0, "", "", 0, NULL, "", "" },
+	{ "an HTML page", "<html>502</html>", -1, "", 0, 0, "", "", 0, NULL, "", "" },
+	{ "bad escape in status", "{\"status\":\"\\x\"}", -1, "", 0, 0, "", "", 0, NULL, "", "" },
+	{ "bad escape in a result", "{\"results\":[{\"url\":\"\\u12\"}]}", -1, "", 0, 0, "", "",
+	    0, NULL, "", "" },
+	{ "a name without a value", "{\"results\":[{\"url\"\"\",\"x\",\"text\":\"b\"},"
+	    "{\"url\":\"u\",\"text\":\"b\"}]}", -1, "", 0, 0, "", "", 0, NULL, "", "" },
+	{ "a name without a value, at the top", "{\"status\" \"SUCCESS\"}", -1, "", 0, 0, "", "",
+	    0, NULL, "", "" },
+	{ "a name without a value in failedReason", "{\"failedReason\":{\"node_id\" \"1\"}}",
+	    -1, "", 0, 0, "", "", 0, NULL, "", "" },
+};
+
+START_TEST(parse_v2_table)
+{
+	const struct v2_case *c = &v2_cases[_i];
+	struct results res = { 0 };
+	struct v2_reply v;
+	const struct output *o;
+	int ret = parse_v2_reply(c->json, strlen(c->json), &v, &res, 0);
+
+	ck_assert_msg(ret == c->ret, "%s: returned %d", c->name, ret);
+	if (ret == 0) {
+		ck_assert_str_eq(v.status, c->status);
+		/* The whole length: more than the buffer holds when the status was cut. */
+		ck_assert_msg(v.status_len == strlen(v.status) ||
+		    (strlen(v.status) == sizeof v.status - 1 && v.status_len > strlen(v.status)),
+		    "%s: status_len %zu", c->name, v.status_len);
+		ck_assert_msg(v.r.has_code == c->has_code && v.r.code == c->code,
+		    "%s: code %d %ld", c->name, v.r.has_code, v.r.code);
+		ck_assert_str_eq(v.code_text, c->code_text);
+		ck_assert_str_eq(v.r.msg, c->msg);
+		ck_assert_int_eq(v.r.has_msg, c->msg[0] != '\0');
+		ck_assert_msg(res.n == c->n, "%s: %zu outputs", c->name, res.n);
+		if (c->n > 0) {
+			o = &res.v[0];
+			ck_assert_str_eq(res_str(&res, o->url ? o->url : o->text), c->detail);
+		}
+		ck_assert_str_eq(res_str(&res, res.cost), c->cost);
+		ck_assert_str_eq(res_str(&res, res.reason[R_NODE_ID]), c->node_id);
+	}
+	if (c->ret == 0)
+		ck_assert_int_eq(parse_v2_reply(c->json, strlen(c->json), &v, NULL, 1), 0);
+	results_free(&res);
+}
+END_TEST
+
+START_TEST(traceback_only_when_asked)
+{
+	static const char js[] = "{\"status\":\"FAILED\",\"failedReason\":{\"node_id\":\"1\","
+	    "\"traceback\":\"line 1\\nline 2\"}}";
+	struct results res = { 0 };
+	struct v2_reply v;
+
+	ck_assert_int_eq(parse_v2_reply(js, sizeof js - 1, &v, &res, 0), 0);
+	ck_assert_uint_eq(res.reason[R_TRACEBACK], 0);
+	ck_assert_int_eq(parse_v2_reply(js, sizeof js - 1, &v, &res, 1), 0);
+	ck_assert_str_eq(res_str(&res, res.reason[R_TRACEBACK]), "line 1\nline 2");
+	results_free(&res);
+}
+END_TEST
+
+START_TEST(many_outputs)
+{
+	/* More items than the token array on the stack holds, and a pool that grows. */
+	size_t n = 5000, i, len = 0;
+	char *js = malloc(n * 64 + 64);
+	struct results res = { 0 }, copy = { 0 };
+	struct reply r;
+	char want[64];
+
+	len += sprintf(js, "{\"code\":0,\"data\":[");
+	for (i = 0; i < n; i++)
+		len += sprintf(js + len, "%s{\"fileUrl\":\"https://x/%zu.png\"}", i ? "," : "", i);
+	strcpy(js + len, "]}");
+	ck_assert_int_eq(parse_outputs_reply(js, strlen(js), &r, &res, 0), 0);
+	ck_assert_uint_eq(res.n, n);
+	results_copy(&copy, &res);
+	results_reset(&res);
+	ck_assert_uint_eq(res.n, 0);
+	snprintf(want, sizeof want, "https://x/%zu.png", n - 1);
+	ck_assert_str_eq(res_str(&copy, copy.v[n - 1].url), want);
+	ck_assert_uint_le(copy.len, strlen(js));	/* bounded by the reply */
+	results_free(&res);
+	results_free(&copy);
+	free(js);
+}
+END_TEST
+
+/* classify() for the outputs and v2 replies. */
+
+static const struct results_classify_case {
+	const char *name;
+	enum req kind;
+	const char *body;
+	int too_big;
+	enum outcome_kind out;
+	const char *state_or_why;
+	const char *hint;
+	int has_code;
+	long code;
+} results_classify_cases[] = {
+	{ "files", REQ_OUTPUTS, "{\"code\":0,\"msg\":\"success\",\"data\":[]}", 0,
+	    OUT_RESULTS, "", NULL, 1, 0 },
+	{ "failure", REQ_OUTPUTS, "{\"code\":805,\"data\":{\"failedReason\":{}}}", 0,
+	    OUT_RESULTS, "", NULL, 1, 805 },
+	{ "804 after SUCCESS: not ready", REQ_OUTPUTS,
+	    "{\"code\":804,\"msg\":\"APIKEY_TASK_IS_RUNNING\",\"data\":null}", 0,
+	    OUT_RETRY, "API error 804 (APIKEY_TASK_IS_RUNNING)", NULL, 1, 804 },
+	{ "813 after SUCCESS: not ready", REQ_OUTPUTS, "{\"code\":813,\"data\":null}", 0,
+	    OUT_RETRY, "API error 813 (APIKEY_TASK_IS_QUEUED)", NULL, 1, 813 },
+	{ "code 0 without a list", REQ_OUTPUTS, "{\"code\":0,\"msg\":\"running\"}", 0,
+	    OUT_RETRY, "outputs not ready (running)", NULL, 1, 0 },
+	{ "outputs: not found", REQ_OUTPUTS, "{\"code\":807,\"data\":null}", 0,
+	    OUT_NOT_FOUND, "API error 807 (APIKEY_TASK_NOT_FOUND)", NULL, 1, 807 },
+	{ "outputs: bad key", REQ_OUTPUTS, "{\"code\":802,\"msg\":\"APIKEY_UNAUTHORIZED\"}", 0,
+	    OUT_FATAL, "API error 802 (APIKEY_UNAUTHORIZED)", SITE_HINT, 1, 802 },
+	{ "outputs: other code", REQ_OUTPUTS, "{\"code\":301,\"msg\":\"PARAMS_INVALID\"}", 0,
+	    OUT_ERROR, "API error 301 (PARAMS_INVALID)", NULL, 1, 301 },
+	{ "outputs: unparseable", REQ_OUTPUTS, "{\"data\":[]}", 0,
+	    OUT_ERROR, "unparseable reply", NULL, 0, 0 },
+	{ "outputs: larger cap", REQ_OUTPUTS, "", 1,
+	    OUT_ERROR, "reply larger than 1024 KiB", NULL, 0, 0 },
+	{ "v2 state", REQ_V2, "{\"status\":\"RUNNING\",\"errorCode\":\"\"}", 0,
+	    OUT_STATE, "RUNNING", NULL, 0, 0 },
+	{ "v2 failed with a code", REQ_V2,
+	    "{\"status\":\"FAILED\",\"errorCode\":\"1505\",\"errorMessage\":\"refused\"}", 0,
+	    OUT_STATE, "FAILED", NULL, 1, 1505 },
+	{ "v2 future state", REQ_V2, "{\"status\":\"CANCEL\"}", 0, OUT_STATE, "CANCEL", NULL,
+	    0, 0 },
+	{ "v2 lower case", REQ_V2, "{\"status\":\"success\"}", 0,
+	    OUT_ERROR, "reply has an unexpected state", NULL, 0, 0 },
+	{ "v2 bad key, string", REQ_V2,
+	    "{\"status\":\"\",\"errorCode\":\"806\",\"errorMessage\":\"APIKEY_USER_NOT_FOUND\"}", 0,
+	    OUT_FATAL, "API error 806 (APIKEY_USER_NOT_FOUND)", SITE_HINT, 1, 806 },
+	{ "v2 bad key, number, no message", REQ_V2, "{\"status\":\"\",\"errorCode\":1002}", 0,
+	    OUT_FATAL, "API error 1002 (INVALID_API_KEY)", NULL, 1, 1002 },
+	{ "v2 unknown task 1007", REQ_V2, "{\"taskId\":\"\",\"errorCode\":\"1007\"}", 0,
+	    OUT_NOT_FOUND, "API error 1007 (TASK_NOT_FOUND)", NULL, 1, 1007 },
+	{ "v2 not found 1004", REQ_V2, "{\"errorCode\":1004}", 0,
+	    OUT_NOT_FOUND, "API error 1004 (TASK_NOT_FOUND_OR_EXPIRED)", NULL, 1, 1004 },
+	{ "v2 rate limit", REQ_V2, "{\"errorCode\":\"1003\",\"errorMessage\":\"slow down\"}", 0,
+	    OUT_RETRY, "API error 1003 (slow down)", NULL, 1, 1003 },
+	{ "v2 other code", REQ_V2, "{\"errorCode\":\"1501\",\"errorMessage\":\"a\\nb\"}", 0,
+	    OUT_ERROR, "API error 1501 (a?b)", NULL, 1, 1501 },
+	{ "v2 code that is no number", REQ_V2, "{\"errorCode\":\"E42\"}", 0,
+	    OUT_ERROR, "API error E42 (no message)", NULL, 0, 0 },
+	{ "v2 nothing", REQ_V2, "{\"taskId\":\"1\",\"errorCode\":\"0\"}", 0,
+	    OUT_ERROR, "reply has no status", NULL, 1, 0 },
+	{ "v2 not JSON", REQ_V2, "<html>", 0, OUT_ERROR, "unparseable reply", NULL, 0, 0 },
+	{ "v2 larger cap", REQ_V2, "", 1, OUT_ERROR, "reply larger than 1024 KiB", NULL, 0, 0 },
+};
+
+START_TEST(classify_results_table)
+{
+	const struct results_classify_case *c = &results_classify_cases[_i];
+	struct results res = { 0 };
+	struct attempt a = { .kind = c->kind, .rc = c->too_big ? CURLE_WRITE_ERROR : CURLE_OK,
+	    .http = 200, .body = c->body, .len = strlen(c->body), .too_big = c->too_big,
+	    .res = &res };
+	struct outcome o;
+
+	classify(&a, &o);
+	ck_assert_msg(o.kind == c->out, "%s: kind %d, want %d (%s)", c->name, o.kind, c->out,
+	    o.why);
+	if (c->out == OUT_STATE)
+		ck_assert_str_eq(o.state, c->state_or_why);
+	else
+		ck_assert_str_eq(o.why, c->state_or_why);
+	if (c->hint == NULL)
+		ck_assert_ptr_null(o.hint);
+	else
+		ck_assert_str_eq(o.hint, c->hint);
+	ck_assert_msg(o.has_code == c->has_code && o.code == c->code, "%s: code %d %ld",
+	    c->name, o.has_code, o.code);
+	/* Results go with a state or results outcome, and only then. */
+	ck_assert(o.res == ((o.kind == OUT_STATE && c->kind == REQ_V2) ||
+	    o.kind == OUT_RESULTS ? &res : NULL));
+	results_free(&res);
+}
+END_TEST
+
+/* The reason line of a TSV row. */
+
+#define L10 "\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7" \
+	"\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7"
+#define L100 L10 L10 L10 L10 L10 L10 L10 L10 L10 L10
+
+static const struct reason_case {
+	const char *name;
+	const char *failed_reason, *error;	/* JSON: failedReason; errorCode and the like */
+	const char *line;
+} reason_cases[] = {
+	{ "documented", "{\"node_id\":\"276\",\"node_name\":\"SONIC_PreData\","
+	    "\"exception_type\":\"TypeError\",\"exception_message\":\"SONIC_PreData.sampler_main() "
+	    "missing 2 required positional arguments: 'clip_vision' and 'vae'\"}", "", STD_LINE },
+	{ "no node", "{\"exception_type\":\"E\",\"exception_message\":\"m\"}", "", "E: m" },
+	{ "node name only", "{\"node_name\":\"Save\",\"exception_message\":\"m\"}", "",
+	    "node Save: m" },
+	{ "node ID a number", "{\"node_id\":12,\"exception_type\":\"E\"}", "", "node 12: E" },
+	{ "empty", "{}", "", "" },
+	{ "errorCode and errorMessage", "{}",
+	    ",\"errorCode\":\"1505\",\"errorMessage\":\"content refused\"",
+	    "error 1505: content refused" },
+	{ "errorMessage only", "null", ",\"errorMessage\":\"oops\"", "error: oops" },
+	{ "failedReason first", "{\"exception_type\":\"E\"}", ",\"errorCode\":\"1\"", "E" },
+	{ "blanks become one space", "{\"exception_type\":\" \\t E\\r\\n\","
+	    "\"exception_message\":\"a\\n\\n\\tb\\u001b[0m\\u0085c\\u2028d\\u007f\"}", "",
+	    "E: a b [0m c d" },
+	{ "bytes that are not UTF-8", "{\"exception_message\":\"a\xff" "b\xc3(\xe4\xbd\"}", "",
+	    "a" REPL "b" REPL "(" REPL REPL },
+	{ "backslash kept (escaped in the row)", "{\"exception_message\":\"C:\\\\x\"}", "",
+	    "C:\\x" },
+	{ "cut at a character boundary",
+	    "{\"exception_message\":\"ab" L100 L100 "\"}", "",
+	    /* 2 + 169 * 3 = 509 bytes, then the ellipsis: 512 */
+	    "ab" L100 L10 L10 L10 L10 L10 L10 "\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7"
+	    "\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7" ELLIPSIS },
+};
+
+START_TEST(reason_line_table)
+{
+	const struct reason_case *c = &reason_cases[_i];
+	char js[2048], line[DETAIL_MAX + 1];
+	struct results res = { 0 };
+	struct v2_reply v;
+	size_t n;
+
+	snprintf(js, sizeof js, "{\"status\":\"FAILED\",\"failedReason\":%s%s}",
+	    c->failed_reason, c->error);
+	ck_assert_int_eq(parse_v2_reply(js, strlen(js), &v, &res, 0), 0);
+	n = reason_line(&res, line);
+	ck_assert_uint_eq(n, strlen(line));
+	ck_assert_uint_le(n, DETAIL_MAX);
+	ck_assert_msg(strcmp(line, c->line) == 0, "%s: '%s'", c->name, line);
+	results_free(&res);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -580,6 +968,15 @@ unit_suite(void)
 	tcase_add_loop_test(tc, classify_table, 0, NELEM(classify_cases));
 	tcase_add_test(tc, backoff_bounds);
 	tcase_add_test(tc, loopback_hosts);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("results");
+	tcase_add_loop_test(tc, parse_outputs_table, 0, NELEM(outputs_cases));
+	tcase_add_loop_test(tc, parse_v2_table, 0, NELEM(v2_cases));
+	tcase_add_test(tc, traceback_only_when_asked);
+	tcase_add_test(tc, many_outputs);
+	tcase_add_loop_test(tc, classify_results_table, 0, NELEM(results_classify_cases));
+	tcase_add_loop_test(tc, reason_line_table, 0, NELEM(reason_cases));
 	suite_add_tcase(s, tc);
 	return s;
 }

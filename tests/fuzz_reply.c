@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: the reply parser.  Any bytes a server sends must parse
- * or be refused without reading out of bounds, and a reply classified as a
- * state must carry a proper state word that is not one of rhq's own.
+ * or be refused without reading out of bounds, and a reply must classify to
+ * an outcome whose state, if any, is a proper state word and not one of
+ * rhq's own.
  */
 #define RHQ_NO_MAIN
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -12,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct attempt a = { .rc = CURLE_OK, .http = 200 };
+	struct attempt a = { .kind = REQ_STATUS, .rc = CURLE_OK, .http = 200 };
 	struct outcome o;
 	struct reply r;
 	char *copy;

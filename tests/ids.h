@@ -72,4 +72,53 @@
 				   inflate to 102436: {"code":0,"msg":"aaa...","data":"SUCCESS"} */
 #define ID_NOT_OBJECT	"9129"	/* [1,2]  (JSON, but not an object) */
 
+/*
+ * The outputs endpoint (v1) and the query endpoint (v2); see standin.h for
+ * ordinary IDs there and for the "standard reason".  Each line says what
+ * the status endpoint answers ("-": as for an ordinary ID), then what the
+ * outputs endpoint (v1) and the query endpoint (v2) answer; "a, then b":
+ * the first request to that endpoint gets a, every later one b.
+ */
+#define ID_ONE_FILE	"9200"	/* SUCCESS; v1, v2: one file <ID>_1.png */
+#define ID_MANY_FILES	"9201"	/* SUCCESS; v1, v2: <ID>_1.png, <ID>_2.png (node 9),
+				   <ID>_3.mp4 (node 12) */
+#define ID_TEXT_OUTPUT	"9202"	/* SUCCESS; v1: one file <ID>_1.txt; v2: a text output
+				   (url null, text "a cat\ton a mat\nline 2 \\ \u00e9"),
+				   then <ID>_2.png */
+#define ID_NO_OUTPUTS	"9203"	/* SUCCESS; v1: data []; v2: results [] */
+#define ID_FAILED	"9204"	/* FAILED; v1: 805, v2: FAILED; the standard reason with a
+				   traceback of STANDIN_TRACEBACK_LINES lines (over 100 KiB) */
+#define ID_HOSTILE_REASON "9205" /* FAILED; v1: 805, v2: FAILED; node_id "77", node_name
+				   "Bad\tNode\r\n", exception_type "Value\u2028Error", and an
+				   exception_message with \n, \t, ESC sequences, U+0085, the
+				   raw bytes FF FE, then 200 x U+9577 (600 bytes) */
+#define ID_OUTPUTS_LATE	"9206"	/* SUCCESS; v1: 804, then one file; v2: one file */
+#define ID_OUTPUTS_NEVER "9207"	/* SUCCESS; v1: 804 always; v2: RUNNING */
+#define ID_WAIT_SUCCESS	"9208"	/* QUEUED, RUNNING, then SUCCESS from the 3rd request on;
+				   v1: one file; v2: QUEUED, RUNNING, then SUCCESS, one file */
+#define ID_WAIT_FAILED	"9209"	/* QUEUED, RUNNING, then FAILED from the 3rd request on;
+				   v1: 805; v2: QUEUED, RUNNING, then FAILED; the standard
+				   reason */
+#define ID_V2_UNKNOWN	"9210"	/* -; v2: taskId "", status "", errorCode "1007",
+				   errorMessage "task not found" */
+#define ID_V2_BAD_KEY	"9211"	/* -; v2: status "", errorCode "806",
+				   errorMessage "APIKEY_USER_NOT_FOUND" */
+#define ID_V2_BAD_KEY_NUM "9212" /* -; v2: status "", errorCode 1002 (a number),
+				   errorMessage "invalid api key" */
+#define ID_V2_RATE_LIMITED "9213" /* -; v2: status "", errorCode "1003", then SUCCESS with
+				   one file */
+#define ID_V2_NOT_FOUND_NUM "9214" /* -; v2: status "", errorCode 1004 (a number),
+				   errorMessage "task not found or expired" */
+#define ID_V2_NULLS	"9215"	/* -; v2: SUCCESS; errorCode, errorMessage, failedReason,
+				   usage, results, clientId and promptTips all null */
+#define ID_V2_BARE	"9216"	/* -; v2: status SUCCESS and unknown members only, some
+				   with their own "status", "errorCode" and "results" */
+#define ID_V2_FAILED_CODE "9217" /* -; v2: FAILED, errorCode "1505", errorMessage
+				   "content refused", failedReason {} */
+#define ID_V2_OTHER_CODE "9218"	/* -; v2: status "", errorCode "1501", errorMessage
+				   "content refused" */
+#define ID_OUTPUTS_HUGE	"9219"	/* SUCCESS; v1, v2: the 4 MiB reply of ID_HUGE */
+#define ID_OUTPUTS_CODE0 "9220"	/* SUCCESS; v1: {"code":0,"msg":"task is running",
+				   "data":null}, then one file; v2: one file */
+
 #endif

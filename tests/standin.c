@@ -37,6 +37,9 @@
 #include <microhttpd.h>
 
 #define API_PATH "/task/openapi/status"
+#define OUTPUTS_PATH "/task/openapi/outputs"
+#define V2_PATH "/openapi/v2/query"
+#define FILE_PREFIX "/output/"
 #define DEFAULT_REDIRECT "http://127.0.0.1:9/"
 
 /* The longest taskId we accept (digits); real ones have 19. */
@@ -131,6 +134,7 @@ enum action {
     A_GZIP_BIG,  /* big_gzip */
     A_HUGE,      /* the 4 MiB reply, produced on the fly */
     A_REDIRECT,  /* 307 to the redirect target */
+    A_TEMPLATE,  /* body with {ID}, {BASE} and {TRACEBACK} filled in */
 };
 
 /* Modifiers of a reply. */
@@ -141,6 +145,7 @@ enum {
     F_CLOSE = 8,        /* add Connection: close (MHD then closes the connection) */
     F_SLOW = 16,        /* sleep SLOW_MS more before replying */
     F_ALLOW = 32,       /* add Allow: POST (for 405) */
+    F_FILE = 64,        /* Content-Type application/octet-stream */
 };
 
 struct special {
@@ -215,6 +220,151 @@ static const struct special *find_special(const char *id)
         if (strcmp(specials[i].id, id) == 0)
             return &specials[i];
     return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The results endpoints: outputs (v1) and query (v2)                       */
+
+/* The three API endpoints. */
+enum endpoint { EP_STATUS, EP_OUTPUTS, EP_V2 };
+
+/*
+ * Replies of these endpoints are templates: "{ID}" becomes the taskId,
+ * "{BASE}" http://127.0.0.1:PORT (so that output URLs can be fetched from
+ * the stand-in), "{TRACEBACK}" the long traceback of ID_FAILED.
+ */
+#define OUT_FILE(n, type, node) \
+    "{\"fileUrl\":\"{BASE}/output/{ID}_" n "." type "\",\"fileType\":\"" type "\"," \
+    "\"taskCostTime\":\"12\",\"nodeId\":\"" node "\",\"consumeCoins\":\"5\"," \
+    "\"consumeMoney\":null,\"thirdPartyConsumeMoney\":null}"
+#define OUTPUTS_BODY(items) "{\"code\":0,\"msg\":\"success\",\"data\":[" items "]}"
+#define OUTPUTS_FAILED(reason) \
+    "{\"code\":805,\"msg\":\"APIKEY_TASK_STATUS_ERROR\",\"data\":{\"failedReason\":" reason "}}"
+
+#define REASON(tb) \
+    "{\"node_id\":\"276\",\"node_name\":\"SONIC_PreData\",\"exception_type\":\"TypeError\"," \
+    "\"exception_message\":\"SONIC_PreData.sampler_main() missing 2 required positional " \
+    "arguments: 'clip_vision' and 'vae'\",\"traceback\":\"" tb "\"," \
+    "\"current_inputs\":\"{}\",\"current_outputs\":\"{}\"}"
+#define TB_FIRST "Traceback (most recent call last):\\n"
+#define TB_LAST "TypeError: SONIC_PreData.sampler_main() missing 2 required positional arguments"
+#define STD_REASON REASON(TB_FIRST "  File \\\"/opt/ComfyUI/execution.py\\\", line 151, " \
+                          "in recursive_execute\\n" TB_LAST)
+#define LONG_REASON REASON("{TRACEBACK}")
+/* Tabs, line breaks, escape sequences, C1 controls, bytes that are not UTF-8,
+ * and more than 512 bytes: all of it must end up as one clean TSV field. */
+#define HOSTILE_REASON \
+    "{\"node_id\":\"77\",\"node_name\":\"Bad\\tNode\\r\\n\"," \
+    "\"exception_type\":\"Value\\u2028Error\",\"exception_message\":\"line one\\nline two" \
+    "\\ttabbed \\u001b[31mred\\u001b[0m \\u0085next \xff\xfe end " L200 "\"," \
+    "\"traceback\":\"\\u001b]0;title\\u0007\"}"
+#define L10 "\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7" \
+            "\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7\xe9\x95\xb7"
+#define L200 L10 L10 L10 L10 L10 L10 L10 L10 L10 L10 L10 L10 L10 L10 L10 L10 L10 L10 L10 L10
+
+#define V2_FILE(n, type, node) \
+    "{\"url\":\"{BASE}/output/{ID}_" n "." type "\",\"nodeId\":\"" node "\"," \
+    "\"outputType\":\"" type "\",\"text\":null}"
+#define USAGE \
+    "{\"consumeMoney\":null,\"consumeCoins\":null,\"taskCostTime\":\"12\"," \
+    "\"thirdPartyConsumeMoney\":null}"
+#define V2_BODY(task, status, code, msg, reason, usage, results) \
+    "{\"taskId\":\"" task "\",\"status\":\"" status "\",\"errorCode\":" code "," \
+    "\"errorMessage\":\"" msg "\",\"failedReason\":" reason ",\"usage\":" usage "," \
+    "\"results\":" results ",\"clientId\":\"\",\"promptTips\":\"\"}"
+#define V2_DONE(results) V2_BODY("{ID}", "SUCCESS", "\"\"", "", "{}", USAGE, "[" results "]")
+#define V2_FAILED(reason) V2_BODY("{ID}", "FAILED", "\"\"", "", reason, USAGE, "null")
+#define V2_STATE(state) V2_BODY("{ID}", state, "\"\"", "", "null", "null", "null")
+#define V2_ERROR(code, msg) V2_BODY("", "", code, msg, "null", "null", "null")
+
+/* Ordinary taskIds, by value modulo 4: QUEUED, RUNNING, FAILED, SUCCESS. */
+static const char *const ordinary_outputs[4] = {
+    ERROR_BODY(813, "APIKEY_TASK_IS_QUEUED"), ERROR_BODY(804, "APIKEY_TASK_IS_RUNNING"),
+    OUTPUTS_FAILED(STD_REASON), OUTPUTS_BODY(OUT_FILE("1", "png", "9")),
+};
+static const char *const ordinary_v2[4] = {
+    V2_STATE("QUEUED"), V2_STATE("RUNNING"), V2_FAILED(STD_REASON),
+    V2_DONE(V2_FILE("1", "png", "9")),
+};
+
+/* Stands for the 4 MiB reply of 9115 in the table below. */
+static const char huge_reply[] = "";
+
+struct result_special {
+    const char *id;
+    const char *status[3];   /* status replies, the last one repeating; NULL: ordinary */
+    const char *outputs[2];  /* outputs replies: the first, then every later one */
+    const char *v2[3];       /* v2 replies, the last one repeating */
+};
+
+/* Keep in step with the table in standin.h. */
+static const struct result_special result_specials[] = {
+    { ID_ONE_FILE, { SUCCESS_BODY }, { OUTPUTS_BODY(OUT_FILE("1", "png", "9")) },
+      { V2_DONE(V2_FILE("1", "png", "9")) } },
+    { ID_MANY_FILES, { SUCCESS_BODY },
+      { OUTPUTS_BODY(OUT_FILE("1", "png", "9") "," OUT_FILE("2", "png", "9") ","
+                     OUT_FILE("3", "mp4", "12")) },
+      { V2_DONE(V2_FILE("1", "png", "9") "," V2_FILE("2", "png", "9") ","
+                V2_FILE("3", "mp4", "12")) } },
+    { ID_TEXT_OUTPUT, { SUCCESS_BODY }, { OUTPUTS_BODY(OUT_FILE("1", "txt", "15")) },
+      { V2_DONE("{\"url\":null,\"nodeId\":\"15\",\"outputType\":\"txt\","
+                "\"text\":\"a cat\\ton a mat\\nline 2 \\\\ \\u00e9\"},"
+                V2_FILE("2", "png", "9")) } },
+    { ID_NO_OUTPUTS, { SUCCESS_BODY }, { OUTPUTS_BODY("") }, { V2_DONE("") } },
+    { ID_FAILED, { FAILED_BODY }, { OUTPUTS_FAILED(LONG_REASON) }, { V2_FAILED(LONG_REASON) } },
+    { ID_HOSTILE_REASON, { FAILED_BODY }, { OUTPUTS_FAILED(HOSTILE_REASON) },
+      { V2_FAILED(HOSTILE_REASON) } },
+    { ID_OUTPUTS_LATE, { SUCCESS_BODY },
+      { ERROR_BODY(804, "APIKEY_TASK_IS_RUNNING"), OUTPUTS_BODY(OUT_FILE("1", "png", "9")) },
+      { V2_DONE(V2_FILE("1", "png", "9")) } },
+    { ID_OUTPUTS_NEVER, { SUCCESS_BODY }, { ERROR_BODY(804, "APIKEY_TASK_IS_RUNNING") },
+      { V2_STATE("RUNNING") } },
+    { ID_WAIT_SUCCESS, { QUEUED_BODY, RUNNING_BODY, SUCCESS_BODY },
+      { OUTPUTS_BODY(OUT_FILE("1", "png", "9")) },
+      { V2_STATE("QUEUED"), V2_STATE("RUNNING"), V2_DONE(V2_FILE("1", "png", "9")) } },
+    { ID_WAIT_FAILED, { QUEUED_BODY, RUNNING_BODY, FAILED_BODY },
+      { OUTPUTS_FAILED(STD_REASON) },
+      { V2_STATE("QUEUED"), V2_STATE("RUNNING"), V2_FAILED(STD_REASON) } },
+    { ID_V2_UNKNOWN, { NULL }, { NULL }, { V2_ERROR("\"1007\"", "task not found") } },
+    { ID_V2_BAD_KEY, { NULL }, { NULL }, { V2_ERROR("\"806\"", "APIKEY_USER_NOT_FOUND") } },
+    { ID_V2_BAD_KEY_NUM, { NULL }, { NULL }, { V2_ERROR("1002", "invalid api key") } },
+    { ID_V2_RATE_LIMITED, { NULL }, { NULL },
+      { V2_ERROR("\"1003\"", "rate limit exceeded"), V2_DONE(V2_FILE("1", "png", "9")) } },
+    { ID_V2_NOT_FOUND_NUM, { NULL }, { NULL },
+      { V2_ERROR("1004", "task not found or expired") } },
+    { ID_V2_NULLS, { NULL }, { NULL },
+      { "{\"taskId\":\"{ID}\",\"status\":\"SUCCESS\",\"errorCode\":null,\"errorMessage\":null,"
+        "\"failedReason\":null,\"usage\":null,\"results\":null,\"clientId\":null,"
+        "\"promptTips\":null}" } },
+    { ID_V2_BARE, { NULL }, { NULL },
+      { "{\"extra\":{\"status\":\"FAILED\",\"errorCode\":\"806\","
+        "\"results\":[{\"url\":\"{BASE}/bogus\"}]},\"list\":[{\"status\":\"RUNNING\"}],"
+        "\"status\":\"SUCCESS\",\"note\":\"\\u4efb\\u52a1\"}" } },
+    { ID_V2_FAILED_CODE, { NULL }, { NULL },
+      { V2_BODY("{ID}", "FAILED", "\"1505\"", "content refused", "{}", USAGE, "null") } },
+    { ID_V2_OTHER_CODE, { NULL }, { NULL }, { V2_ERROR("\"1501\"", "content refused") } },
+    { ID_OUTPUTS_HUGE, { SUCCESS_BODY }, { huge_reply }, { huge_reply } },
+    { ID_OUTPUTS_CODE0, { SUCCESS_BODY },
+      { "{\"code\":0,\"msg\":\"task is running\",\"data\":null}",
+        OUTPUTS_BODY(OUT_FILE("1", "png", "9")) },
+      { V2_DONE(V2_FILE("1", "png", "9")) } },
+};
+
+static const struct result_special *find_result_special(const char *id)
+{
+    for (size_t i = 0; i < sizeof result_specials / sizeof result_specials[0]; i++)
+        if (strcmp(result_specials[i].id, id) == 0)
+            return &result_specials[i];
+    return NULL;
+}
+
+/* The n-th (1-based) of up to max replies, the last one given repeating. */
+static const char *nth_reply(const char *const *seq, size_t max, unsigned n)
+{
+    size_t k = n < max ? n - 1 : max - 1;
+    while (k > 0 && seq[k] == NULL)
+        k--;
+    return seq[k];
 }
 
 /* ------------------------------------------------------------------------ */
@@ -337,6 +487,7 @@ struct standin {
     double throttle_rate, throttle_burst, tokens, tokens_at;
     char *throttle_retry_after;
     unsigned throttled;
+    char *traceback;          /* ID_FAILED's, JSON-escaped, built at start */
 };
 
 /* The state of one request while its body arrives. */
@@ -351,6 +502,7 @@ struct plan {
     unsigned status;
     const char *body;
     unsigned flags;
+    const char *id;          /* A_TEMPLATE: the taskId */
 };
 
 /* A reply set by standin_script(). */
@@ -508,28 +660,107 @@ static int find_task_id(const char *body, size_t len, char id[ID_MAX + 1])
 
 /* The state of an ordinary taskId: its value modulo 4, which only depends
  * on its last two digits. */
-static const char *ordinary_body(const char *id)
+static unsigned state_index(const char *id)
 {
     size_t n = strlen(id);
     unsigned v = (unsigned) (id[n - 1] - '0');
     if (n >= 2)
         v += 10u * (unsigned) (id[n - 2] - '0');
-    return state_bodies[v % 4];
+    return v % 4;
+}
+
+static const char *ordinary_body(const char *id)
+{
+    return state_bodies[state_index(id)];
 }
 
 /* Decides the reply to the n-th request (1-based) naming taskId id. */
 static struct plan plan_for(const char *id, unsigned n)
 {
     const struct special *sp = find_special(id);
+    const struct result_special *rs = find_result_special(id);
+    if (rs != NULL && rs->status[0] != NULL)
+        return (struct plan) { A_BODY, 200, nth_reply(rs->status, 3, n), 0, NULL };
     if (sp == NULL)
-        return (struct plan) { A_BODY, 200, ordinary_body(id), 0 };
+        return (struct plan) { A_BODY, 200, ordinary_body(id), 0, NULL };
     if ((sp->flags & F_ONCE) && n > 1)
-        return (struct plan) { A_BODY, 200, SUCCESS_BODY, 0 };
+        return (struct plan) { A_BODY, 200, SUCCESS_BODY, 0, NULL };
     if (sp->action == A_STATES) {
         unsigned k = n < 3 ? n : 3;
-        return (struct plan) { A_BODY, 200, sp->seq[k ? k - 1 : 0], 0 };
+        return (struct plan) { A_BODY, 200, sp->seq[k ? k - 1 : 0], 0, NULL };
     }
-    return (struct plan) { sp->action, sp->status, sp->body, sp->flags };
+    return (struct plan) { sp->action, sp->status, sp->body, sp->flags, NULL };
+}
+
+/* Decides the reply of the outputs or the query endpoint (ep) to the n-th
+ * request there naming taskId id. */
+static struct plan plan_results(enum endpoint ep, const char *id, unsigned n)
+{
+    const struct result_special *rs = find_result_special(id);
+    const char *body;
+
+    if (rs != NULL && (ep == EP_OUTPUTS ? rs->outputs[0] : rs->v2[0]) != NULL)
+        body = ep == EP_OUTPUTS ? nth_reply(rs->outputs, 2, n) : nth_reply(rs->v2, 3, n);
+    else
+        body = (ep == EP_OUTPUTS ? ordinary_outputs : ordinary_v2)[state_index(id)];
+    if (body == huge_reply)
+        return (struct plan) { A_HUGE, 200, NULL, 0, NULL };
+    return (struct plan) { A_TEMPLATE, 200, body, 0, id };
+}
+
+/* JSON text of the long traceback: STANDIN_TRACEBACK_LINES lines. */
+static char *make_traceback(void)
+{
+    static const char first[] = TB_FIRST, line[] = STANDIN_TRACEBACK_LINE, last[] = TB_LAST;
+    /* Escaping the line's quotes and newline for JSON at most doubles it. */
+    char *tb = malloc(sizeof first + STANDIN_TRACEBACK_LINES * 2 * sizeof line + sizeof last);
+    char *p = tb;
+
+    if (tb == NULL)
+        return NULL;
+    p += sprintf(p, "%s", first);
+    for (unsigned i = 0; i < STANDIN_TRACEBACK_LINES; i++)
+        for (const char *c = line; *c; c++) {
+            if (*c == '"' || *c == '\\' || *c == '\n')
+                *p++ = '\\';
+            *p++ = *c == '\n' ? 'n' : *c;
+        }
+    sprintf(p, "%s", last);
+    return tb;
+}
+
+/* Fills in a template: {ID}, {BASE} and {TRACEBACK}.  Returns a malloc'd
+ * string (its length in *len), or NULL when out of memory. */
+static char *expand(const struct standin *s, const char *tmpl, const char *id, size_t *len)
+{
+    char base[32];
+    const char *keys[] = { "{ID}", "{BASE}", "{TRACEBACK}" };
+    const char *vals[] = { id, base, s->traceback };
+    char *out = NULL, *d = NULL;
+
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", (unsigned) s->port);
+    /* Two passes: the first measures, the second writes. */
+    for (int pass = 0; pass < 2; pass++) {
+        size_t n = 0;
+        for (const char *p = tmpl; *p;) {
+            size_t k = 0;
+            while (k < 3 && strncmp(p, keys[k], strlen(keys[k])) != 0)
+                k++;
+            const char *add = k < 3 ? vals[k] : p;
+            size_t addlen = k < 3 ? strlen(vals[k]) : 1;
+            if (d != NULL)
+                memcpy(d + n, add, addlen);
+            n += addlen;
+            p += k < 3 ? strlen(keys[k]) : 1;
+        }
+        if (d != NULL) {
+            d[n] = '\0';
+            *len = n;
+        } else if ((out = d = malloc(n + 1)) == NULL) {
+            return NULL;
+        }
+    }
+    return out;
 }
 
 /* Records a complete request (the first STANDIN_RECORD_MAX of them) and
@@ -679,6 +910,13 @@ static enum MHD_Result send_reply(struct standin *s, struct MHD_Connection *c,
         location = strdup(s->redirect ? s->redirect : DEFAULT_REDIRECT);
         pthread_mutex_unlock(&s->lock);
         break;
+    case A_TEMPLATE: {
+        size_t len = 0;
+        char *text = expand(s, p->body, p->id, &len);
+        if (text != NULL)
+            resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+        break;
+    }
     }
     if (resp == NULL) {
         free(location);
@@ -688,7 +926,8 @@ static enum MHD_Result send_reply(struct standin *s, struct MHD_Connection *c,
     /* MHD copies header names and values, so location can be freed below. */
     int ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                                      (p->flags & F_HTML) ? "text/html; charset=utf-8"
-                                                         : "application/json") == MHD_YES;
+                                     : (p->flags & F_FILE) ? "application/octet-stream"
+                                                           : "application/json") == MHD_YES;
     if (p->action == A_GZIP || p->action == A_GZIP_BIG)
         ok = ok && MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") == MHD_YES;
     if (p->flags & F_RETRY_AFTER)
@@ -716,29 +955,45 @@ static enum MHD_Result send_reply(struct standin *s, struct MHD_Connection *c,
 static enum MHD_Result answer(struct standin *s, struct MHD_Connection *c, const char *url,
                               const char *method, const struct reqctx *rc)
 {
-    char id[ID_MAX + 1];
+    char id[ID_MAX + 1], key[ID_MAX + 16];
     struct plan p;
-    int is_api = strcmp(url, API_PATH) == 0;
+    int ep = strcmp(url, API_PATH) == 0 ? EP_STATUS : strcmp(url, OUTPUTS_PATH) == 0 ? EP_OUTPUTS
+             : strcmp(url, V2_PATH) == 0 ? EP_V2 : -1;
+    int is_api = ep >= 0;
     int is_post = strcmp(method, MHD_HTTP_METHOD_POST) == 0;
     int have_id = is_api && is_post && find_task_id(rc->body, rc->len, id);
+    int is_file = strcmp(method, MHD_HTTP_METHOD_GET) == 0 &&
+                  strncmp(url, FILE_PREFIX, sizeof FILE_PREFIX - 1) == 0;
     unsigned n = 0;
 
+    /* Each endpoint counts its own requests for an ID. */
+    if (have_id)
+        snprintf(key, sizeof key, "%s%s",
+                 ep == EP_OUTPUTS ? "outputs:" : ep == EP_V2 ? "v2:" : "", id);
     pthread_mutex_lock(&s->lock);
     record(s, c, method, url, rc);
     if (have_id)
-        n = idtab_bump(&s->ids, id);
+        n = idtab_bump(&s->ids, key);
     pthread_mutex_unlock(&s->lock);
 
-    if (!is_api)
-        p = (struct plan) { A_BODY, 404, HTML("404 Not Found"), F_HTML };
+    if (is_file)
+        p = (struct plan) { A_BODY, 200, "stand-in output file\n", F_FILE, NULL };
+    else if (!is_api)
+        p = (struct plan) { A_BODY, 404, HTML("404 Not Found"), F_HTML, NULL };
     else if (!is_post)
-        p = (struct plan) { A_BODY, 405, HTML("405 Method Not Allowed"), F_HTML | F_ALLOW };
+        p = (struct plan) { A_BODY, 405, HTML("405 Method Not Allowed"), F_HTML | F_ALLOW, NULL };
+    else if (!have_id && ep == EP_V2)
+        p = (struct plan) { A_BODY, 200, V2_ERROR("\"301\"", "PARAMS_INVALID"), 0, NULL };
     else if (!have_id)
-        p = (struct plan) { A_BODY, 200, PARAMS_INVALID_BODY, 0 };
+        p = (struct plan) { A_BODY, 200, PARAMS_INVALID_BODY, 0, NULL };
     else if (n == 0)
-        p = (struct plan) { A_DROP, 0, NULL, 0 };      /* out of memory */
-    else if (!control_plan(s, id, n, &p))
+        p = (struct plan) { A_DROP, 0, NULL, 0, NULL };      /* out of memory */
+    else if (control_plan(s, ep == EP_STATUS ? id : NULL, n, &p))
+        ;                                       /* a test control chose */
+    else if (ep == EP_STATUS)
         p = plan_for(id, n);
+    else
+        p = plan_results(ep, id, n);
 
     nap(s, s->delay_ms + ((p.flags & F_SLOW) ? SLOW_MS : 0));
     return send_reply(s, c, &p);
@@ -846,6 +1101,7 @@ static void destroy(struct standin *s)
     free(s->throttle_retry_after);
     free(s->redirect);
     free(s->gzip);
+    free(s->traceback);
     pthread_cond_destroy(&s->wake);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -879,7 +1135,8 @@ struct standin *standin_start(unsigned short port, int delay_ms)
 
     static const char success[] = SUCCESS_BODY;
     s->gzip = make_gzip(success, sizeof success - 1, &s->gzip_len);
-    if (s->gzip == NULL) {
+    s->traceback = make_traceback();
+    if (s->gzip == NULL || s->traceback == NULL) {
         destroy(s);
         return NULL;
     }
@@ -1023,32 +1280,33 @@ static int throttle_take(struct standin *s)
     return 1;
 }
 
-/* The reply the test controls choose for the n-th request naming id, if
- * any: a fault, the throttle, or a script.  Returns 1 when *p is set. */
+/* The reply the test controls choose for the n-th request naming id (NULL
+ * for the results endpoints, which scripts leave alone), if any: a fault,
+ * the throttle, or a script.  Returns 1 when *p is set. */
 static int control_plan(struct standin *s, const char *id, unsigned n, struct plan *p)
 {
     int set = 1;
 
     pthread_mutex_lock(&s->lock);
     if (fault_on(s, STANDIN_FAULT_RESET)) {
-        *p = (struct plan) { A_DROP, 0, NULL, 0 };
+        *p = (struct plan) { A_DROP, 0, NULL, 0, NULL };
     } else if (fault_on(s, STANDIN_FAULT_503)) {
-        *p = (struct plan) { A_BODY, 503, HTML("503 Service Unavailable"), F_HTML };
+        *p = (struct plan) { A_BODY, 503, HTML("503 Service Unavailable"), F_HTML, NULL };
     } else if (!throttle_take(s)) {
-        *p = (struct plan) { A_BODY, 429, HTML("429 Too Many Requests"), F_HTML };
+        *p = (struct plan) { A_BODY, 429, HTML("429 Too Many Requests"), F_HTML, NULL };
         copy_str(control_retry_after, sizeof control_retry_after, s->throttle_retry_after);
     } else {
-        struct script *sc = s->scripts;
+        struct script *sc = id != NULL ? s->scripts : NULL;
         while (sc != NULL && strcmp(sc->id, id) != 0)
             sc = sc->next;
         if (sc != NULL && (sc->times == 0 || n <= sc->times)) {
-            *p = (struct plan) { A_BODY, sc->status, sc->body, 0 };
+            *p = (struct plan) { A_BODY, sc->status, sc->body, 0, NULL };
             copy_str(control_retry_after, sizeof control_retry_after, sc->retry_after);
         } else if (sc != NULL) {
-            *p = (struct plan) { A_BODY, 200, SUCCESS_BODY, 0 };
-        }
-        else
+            *p = (struct plan) { A_BODY, 200, SUCCESS_BODY, 0, NULL };
+        } else {
             set = 0;
+        }
     }
     pthread_mutex_unlock(&s->lock);
     return set;

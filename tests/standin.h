@@ -9,6 +9,9 @@
  *
  * Routing:
  *   POST /task/openapi/status   the API (below)
+ *   POST /task/openapi/outputs  the results of a task (v1; see "Results" below)
+ *   POST /openapi/v2/query      state and results at once (v2; see "Results")
+ *   GET  /output/<name>         HTTP 200 and a small body: an output file
  *   any method, any other path  HTTP 404, small HTML body
  *   other method on the API     HTTP 405 (Allow: POST), small HTML body
  *
@@ -25,6 +28,30 @@
  * 4; special taskIds (exact match) get the replies named and described in
  * ids.h, the one list of them, which the stand-in and the tests share.
  *
+ * Results: the outputs endpoint (v1) and the query endpoint (v2)
+ * -----------------------------------------------------------------------
+ * Output URLs point at the stand-in itself, BASE/output/<ID>_<n>.<type>
+ * (BASE is http://127.0.0.1:PORT), so that they can be downloaded.  The
+ * "standard reason" is RunningHub's documented failure: node_id "276",
+ * node_name "SONIC_PreData", exception_type "TypeError", exception_message
+ * "SONIC_PreData.sampler_main() missing 2 required positional arguments:
+ * 'clip_vision' and 'vae'", a short traceback, current_inputs/outputs "{}".
+ *
+ * An ordinary taskId, by its value modulo 4 as above:
+ *   outputs: QUEUED 813 APIKEY_TASK_IS_QUEUED, RUNNING 804
+ *            APIKEY_TASK_IS_RUNNING, FAILED 805 APIKEY_TASK_STATUS_ERROR with
+ *            data {"failedReason": the standard reason}, SUCCESS code 0 with
+ *            data [one file <ID>_1.png, fileType "png", nodeId "9",
+ *            taskCostTime "12", and consumeCoins and other extra fields]
+ *   v2:      {"taskId","status","errorCode":"","errorMessage":"",
+ *            "failedReason","usage","results","clientId","promptTips"}:
+ *            status by the same rule; SUCCESS has results [<ID>_1.png] and
+ *            usage.taskCostTime "12", FAILED the standard reason; QUEUED and
+ *            RUNNING have results, failedReason and usage null
+ *
+ * Special taskIds of these endpoints are named and described in ids.h with
+ * the others.  A request without a taskId gets, from v2, status "" and
+ * errorCode "301".
  * Test controls (below) come before all of this: a fault window, then the
  * throttle, then the scripted replies of standin_script(); only requests
  * they leave alone get the replies above.
@@ -43,6 +70,12 @@
 
 /* The number of requests standin_request() can return (the first ones). */
 #define STANDIN_RECORD_MAX 4096u
+
+/* The long traceback of ID_FAILED: a first line, this many lines
+ * STANDIN_TRACEBACK_LINE, and the exception's line. */
+#define STANDIN_TRACEBACK_LINES 2000u
+#define STANDIN_TRACEBACK_LINE \
+    "  File \"/opt/ComfyUI/execution.py\", line 151, in recursive_execute\n"
 
 /* Recorded request bodies are cut at this many bytes. */
 #define STANDIN_BODY_MAX (1024u * 1024u)
@@ -79,7 +112,8 @@ unsigned standin_connections(struct standin *);
 /* Requests received so far (answered, being answered or dropped). */
 unsigned standin_requests(struct standin *);
 
-/* How many requests named this taskId. */
+/* How many requests named this taskId: at the status endpoint for "ID",
+ * at the other two for "outputs:ID" and "v2:ID". */
 unsigned standin_requests_for(struct standin *, const char *id);
 
 /* The i-th recorded request (0-based), NULL past the end or past

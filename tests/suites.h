@@ -16,6 +16,7 @@ Suite *system_suite(void);
 Suite *faults_suite(void);
 Suite *workflow_suite(void);
 Suite *outage_suite(void);
+Suite *results_suite(void);
 
 /* The stand-in server of the running test, started by the fixture. */
 extern struct standin *srv;
