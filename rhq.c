@@ -80,10 +80,10 @@
 #define BACKOFF_CAP	30.0		/* seconds */
 #define RETRY_AFTER_CAP	60.0		/* seconds */
 #define TICK		0.25		/* longest sleep between signal checks */
-#define RATE_BURST	0.005		/* seconds of --rate slots one wake-up may make up */
-#define RATE_MIN	0.5		/* requests a second that throttling leaves at least */
-#define RECOVER_SECS	10.0		/* throttled, the rate regains its old value in half */
-#define METER_TAU	1.0		/* seconds the measured request rate looks back */
+#define RATE_BURST	0.005		/* seconds of rate slots a late wake-up makes up */
+#define RATE_MIN	0.5		/* requests a second throttling leaves at least */
+#define RECOVER_SECS	10.0		/* a cut rate grows by its old value in this */
+#define METER_TAU	1.0		/* seconds the measured rate looks back */
 
 /* Defaults, used by both the options and --help. */
 #define DEF_TIMEOUT		30
@@ -1777,10 +1777,10 @@ out:
 }
 
 /*
- * Tokenizes a reply that must be one JSON object with nothing but whitespace
- * after it, and valid JSON (json_valid).  The tokens go to stack (nstack of them) or, when there are more,
- * to an array that the caller frees: *tp says which.  Returns the number of
- * tokens, or -1.
+ * Tokenizes a reply that must be one JSON object, valid (json_valid), with
+ * nothing but whitespace after it.  The tokens go to stack (nstack of them)
+ * or, when there are more, to an array that the caller frees: *tp says
+ * which.  Returns the number of tokens, or -1.
  */
 static int
 tokenize(const char *js, size_t len, jsmntok_t *stack, int nstack, jsmntok_t **tp)
@@ -3669,7 +3669,8 @@ help(void)
 	    "  --interval SECS         pause between polls of one task (default " STR(DEF_INTERVAL) ")\n"
 	    "  --deadline SECS         with --wait: give up after SECS, exit 3\n"
 	    "  --max-outage SECS       with --wait: give up when the API has not answered for\n"
-	    "                          SECS, exit 2 (default " STR(DEF_MAX_OUTAGE) " without --deadline; 0: never)\n"
+	    "                          SECS, exit 2 (default " STR(DEF_MAX_OUTAGE) " without --deadline;\n"
+	    "                          0: never)\n"
 	    "  --max-failures N        stop, exit 2, when N tasks in a row got no answer from\n"
 	    "                          the API (default " STR(DEF_MAX_FAILURES) "; 0: never)\n"
 	    "  -f, --field N           take the ID from field N of each line\n"

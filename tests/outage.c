@@ -289,7 +289,8 @@ START_TEST(key_file_fifo_without_writer)
 	ck_assert_int_eq(p.status, 2);
 	ck_assert_str_eq(p.out_buf, "");
 	ck_assert_msg(glob_line(p.err_buf, strlen(p.err_buf) - 1,
-	    "rhq: *key.fifo (from --api-key-file): no key within 2 s (a FIFO that nothing writes to?)"),
+	    "rhq: *key.fifo (from --api-key-file): no key within 2 s "
+	    "(a FIFO that nothing writes to?)"),
 	    "stderr: %s", p.err_buf);
 	ck_assert_msg(took >= 1.9 && took < slack(6), "gave up after %.3f s", took);
 	ck_assert_uint_eq(standin_requests(srv), 0);
