@@ -130,6 +130,14 @@ static struct options {
 };
 
 /*
+ * What the options said, beyond opt: which were given (so that the
+ * environment is only the default, and options that exclude each other are
+ * caught).
+ */
+static const char *base_option, *api_option;
+static int base_url_set, site_set, deadline_set, delim_set, interval_set, max_outage_set;
+
+/*
  * Input.  Records are lines (or NUL-terminated items with -0) read from a
  * descriptor through a fixed buffer, or command-line arguments.
  */
@@ -4058,10 +4066,6 @@ static const struct option longopts[] = {
 	{ "wait", no_argument, NULL, 'w' },
 	{ NULL, 0, NULL, 0 },
 };
-
-/* What the options set, so that the environment is only the default. */
-static const char *base_option, *api_option;
-static int base_url_set, site_set, deadline_set, delim_set, interval_set, max_outage_set;
 
 /* Options about records and rows; returns 0 for an option of another kind. */
 static int
