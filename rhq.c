@@ -1817,63 +1817,6 @@ tokenize(const char *js, size_t len, jsmntok_t *stack, int nstack, jsmntok_t **t
 	return n;
 }
 
-/*
- * Reads the top-level code, msg and data of a reply.  Keys may come in any
- * order and nested values are skipped whole, so an inner "code" cannot be
- * mistaken for the outer one.  Returns 0, or -1 when the reply is not a JSON
- * object with an integer code.
- */
-static int
-parse_reply(const char *js, size_t len, struct reply *r)
-{
-	jsmntok_t stack_tokens[64], *t;
-	int n, i, k, ret = -1;
-	long dlen;
-
-	memset(r, 0, sizeof *r);
-	if ((n = tokenize(js, len, stack_tokens, NELEM(stack_tokens), &t)) < 0)
-		goto out;
-	for (i = 1, k = 0; k < t[0].size && i + 1 < n; k++) {
-		const jsmntok_t *key = &t[i], *val = &t[i + 1];
-
-		if (key->type != JSMN_STRING)
-			goto out;
-		if (tok_is(js, key, "code")) {
-			if (parse_code(js, val, &r->code) < 0)
-				goto out;
-			r->has_code = 1;
-		} else if (tok_is(js, key, "msg") && val->type == JSMN_STRING) {
-			if (json_unescape(js + val->start, val->end - val->start,
-			    r->msg, sizeof r->msg) < 0)
-				goto out;
-			r->has_msg = 1;
-		} else if (tok_is(js, key, "data")) {
-			r->data_kind = DATA_OTHER;
-			r->data_len = 0;
-			r->data[0] = '\0';
-			if (val->type == JSMN_STRING) {
-				dlen = json_unescape(js + val->start, val->end - val->start,
-				    r->data, sizeof r->data);
-				if (dlen < 0)
-					goto out;
-				r->data_kind = DATA_STRING;
-				r->data_len = dlen;
-			} else if (val->type == JSMN_PRIMITIVE &&
-			    val->end - val->start == 4 &&
-			    memcmp(js + val->start, "null", 4) == 0) {
-				r->data_kind = DATA_NULL;
-			}
-		}
-		i = skip_value(t, i + 1, n);
-	}
-	if (k == t[0].size && r->has_code)
-		ret = 0;
-out:
-	if (t != stack_tokens)
-		free(t);
-	return ret;
-}
-
 static int
 tok_null(const char *js, const jsmntok_t *t)
 {
@@ -1886,14 +1829,83 @@ tok_null(const char *js, const jsmntok_t *t)
  * object and its value the name's one child, so the next member comes after
  * the name's whole subtree.  jsmn also accepts a name without a value
  * ({"a" "b"}); walking by pairs there would leave the object and read its
- * neighbours' tokens, so the new parsers take such a reply for what it is:
- * not JSON.
+ * neighbours' tokens, so the parsers take such a reply for what it is: not
+ * JSON.
  */
 static int
 is_member(const jsmntok_t *t, int i, int n)
 {
 	return t[i].type == JSMN_STRING && t[i].size == 1 && i + 1 < n;
 }
+
+/*
+ * The envelope of v1 replies, status and outputs alike: code and msg.
+ * Returns 1 when key is one of them, 0 for another member, -1 for a bad value.
+ */
+static int
+read_envelope(const char *js, const jsmntok_t *key, const jsmntok_t *val, struct reply *r)
+{
+	if (tok_is(js, key, "code")) {
+		if (parse_code(js, val, &r->code) < 0)
+			return -1;
+		r->has_code = 1;
+		return 1;
+	}
+	if (tok_is(js, key, "msg") && val->type == JSMN_STRING) {
+		if (json_unescape(js + val->start, val->end - val->start,
+		    r->msg, sizeof r->msg) < 0)
+			return -1;
+		r->has_msg = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Reads the top-level code, msg and data of a reply.  Keys may come in any
+ * order and nested values are skipped whole, so an inner "code" cannot be
+ * mistaken for the outer one.  Returns 0, or -1 when the reply is not a JSON
+ * object with an integer code.
+ */
+static int
+parse_reply(const char *js, size_t len, struct reply *r)
+{
+	jsmntok_t stack_tokens[64], *t;
+	int n, i, k, e, ret = -1;
+	long dlen;
+
+	memset(r, 0, sizeof *r);
+	if ((n = tokenize(js, len, stack_tokens, NELEM(stack_tokens), &t)) < 0)
+		goto out;
+	for (i = 1, k = 0; k < t[0].size && i < n; k++, i = skip_value(t, i, n)) {
+		const jsmntok_t *key = &t[i], *val = &t[i + 1];
+
+		if (!is_member(t, i, n) || (e = read_envelope(js, key, val, r)) < 0)
+			goto out;
+		if (e == 0 && tok_is(js, key, "data")) {
+			r->data_kind = DATA_OTHER;
+			r->data_len = 0;
+			r->data[0] = '\0';
+			if (val->type == JSMN_STRING) {
+				dlen = json_unescape(js + val->start, val->end - val->start,
+				    r->data, sizeof r->data);
+				if (dlen < 0)
+					goto out;
+				r->data_kind = DATA_STRING;
+				r->data_len = dlen;
+			} else if (tok_null(js, val)) {
+				r->data_kind = DATA_NULL;
+			}
+		}
+	}
+	if (k == t[0].size && r->has_code)
+		ret = 0;
+out:
+	if (t != stack_tokens)
+		free(t);
+	return ret;
+}
+
 
 /* Index of the value of member key of the object at token o, or -1. */
 static int
@@ -2035,7 +2047,7 @@ parse_outputs_reply(const char *js, size_t len, struct reply *r, struct results 
     int traceback)
 {
 	jsmntok_t stack_tokens[64], *t;
-	int n, i, k, fr, ret = -1;
+	int n, i, k, e, fr, ret = -1;
 
 	memset(r, 0, sizeof *r);
 	if (res != NULL)
@@ -2045,18 +2057,9 @@ parse_outputs_reply(const char *js, size_t len, struct reply *r, struct results 
 	for (i = 1, k = 0; k < t[0].size && i < n; k++, i = skip_value(t, i, n)) {
 		const jsmntok_t *key = &t[i], *val = &t[i + 1];
 
-		if (!is_member(t, i, n))
+		if (!is_member(t, i, n) || (e = read_envelope(js, key, val, r)) < 0)
 			goto out;
-		if (tok_is(js, key, "code")) {
-			if (parse_code(js, val, &r->code) < 0)
-				goto out;
-			r->has_code = 1;
-		} else if (tok_is(js, key, "msg") && val->type == JSMN_STRING) {
-			if (json_unescape(js + val->start, val->end - val->start,
-			    r->msg, sizeof r->msg) < 0)
-				goto out;
-			r->has_msg = 1;
-		} else if (tok_is(js, key, "data")) {
+		if (e == 0 && tok_is(js, key, "data")) {
 			r->data_kind = val->type == JSMN_ARRAY ? DATA_ARRAY :
 			    val->type == JSMN_OBJECT ? DATA_OBJECT :
 			    tok_null(js, val) ? DATA_NULL : DATA_OTHER;

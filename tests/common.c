@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,23 +104,17 @@ rhq_run_warped(struct proc *p, const char *in, size_t len, const char *const env
 
 /* ------------------------------------------------------------ line matching */
 
-/* Does line [s, s+n) match pattern?  A '*' in the pattern stands for any text. */
-static int
-line_matches(const char *s, size_t n, const char *pat)
+/* Does line [s, s+n) match the fnmatch(3) pattern ('*' stands for any text)? */
+int
+glob_line(const char *s, size_t n, const char *pattern)
 {
-	const char *e = s + n;
+	char line[4096];
 
-	for (; *pat != '\0'; pat++, s++) {
-		if (*pat == '*') {
-			for (; s <= e; s++)
-				if (line_matches(s, e - s, pat + 1))
-					return 1;
-			return 0;
-		}
-		if (s == e || *s != *pat)
-			return 0;
-	}
-	return s == e;
+	if (n >= sizeof line)
+		return 0;
+	memcpy(line, s, n);
+	line[n] = '\0';
+	return fnmatch(pattern, line, FNM_NOESCAPE) == 0;
 }
 
 void
@@ -132,7 +127,7 @@ assert_lines(const char *text, const char *const want[])
 		e = strchr(s, '\n');
 		ck_assert_msg(e != NULL, "line %zu missing, want '%s'; got:\n%s", i + 1, want[i],
 		    text);
-		ck_assert_msg(line_matches(s, e - s, want[i]),
+		ck_assert_msg(glob_line(s, e - s, want[i]),
 		    "line %zu is '%.*s', want '%s'; all:\n%s", i + 1, (int)(e - s), s, want[i],
 		    text);
 		s = e + 1;
@@ -153,7 +148,7 @@ assert_lines_any_order(const char *text, const char *const want[])
 	for (s = text; (e = strchr(s, '\n')) != NULL; s = e + 1) {
 		nlines++;
 		for (i = 0; i < nwant; i++)
-			if (!used[i] && line_matches(s, e - s, want[i]))
+			if (!used[i] && glob_line(s, e - s, want[i]))
 				break;
 		ck_assert_msg(i < nwant, "unexpected line '%.*s'; all:\n%s", (int)(e - s), s,
 		    text);

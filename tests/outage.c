@@ -13,7 +13,6 @@
 #include <netinet/in.h>
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,38 +30,6 @@
 #include "suites.h"
 
 /* ------------------------------------------------------------ helpers */
-
-/* Does line [s, s+n) match the fnmatch(3) pattern? */
-static int
-glob_line(const char *s, size_t n, const char *pattern)
-{
-	char line[4096];
-
-	if (n >= sizeof line)
-		return 0;
-	memcpy(line, s, n);
-	line[n] = '\0';
-	return fnmatch(pattern, line, FNM_NOESCAPE) == 0;
-}
-
-/* Asserts that text is exactly the lines of want, fnmatch(3) patterns, in order. */
-static void
-assert_glob_lines(const char *text, const char *const want[])
-{
-	const char *s = text, *e;
-	size_t i;
-
-	for (i = 0; want[i] != NULL; i++) {
-		e = strchr(s, '\n');
-		ck_assert_msg(e != NULL, "line %zu missing, want '%s'; got:\n%s", i + 1, want[i],
-		    text);
-		ck_assert_msg(glob_line(s, e - s, want[i]),
-		    "line %zu is '%.*s', want '%s'; all:\n%s", i + 1, (int)(e - s), s, want[i],
-		    text);
-		s = e + 1;
-	}
-	ck_assert_msg(*s == '\0', "unexpected extra output: %s", s);
-}
 
 /* How many lines of text match pattern. */
 static size_t
@@ -326,7 +293,7 @@ START_TEST(verbose_says_no_connection)
 	rhq_run(&p, "3\n", ARGS("RUNNINGHUB_BASE_URL=http://127.0.0.1:1"),
 	    ARGS("--retries", "0", "-v"));
 	ck_assert_int_eq(p.status, 1);
-	assert_glob_lines(p.err_buf, ARGS(
+	assert_lines(p.err_buf, ARGS(
 	    "rhq: 3: HTTP 000, * s, no connection",
 	    "rhq: 3: Failed to connect to 127.0.0.1 port 1 *"));
 	proc_free(&p);
@@ -413,7 +380,7 @@ START_TEST(wait_rides_out_an_outage)
 	ck_assert_msg(p.status == 0, "exit %d; stderr: %s", p.status, p.err_buf);
 	ck_assert_uint_eq(count_lines(p.out_buf), 8);
 	ck_assert_uint_eq(count_matching(p.out_buf, "960?\tSUCCESS"), 8);
-	assert_glob_lines(p.err_buf, ARGS(
+	assert_lines(p.err_buf, ARGS(
 	    "rhq: API unreachable (*); polling on",
 	    "rhq: API answers again after 1[1-3].? s"));
 	ck_assert_msg(took > 14.5 && took < 20, "took %.3f s", took);
@@ -483,7 +450,7 @@ START_TEST(wait_max_outage_default)
 	figure("default --max-outage: gave up after %.2f s", took);
 	ck_assert_int_eq(p.status, 2);
 	ck_assert_str_eq(p.out_buf, "3\tUNKNOWN\n");
-	assert_glob_lines(p.err_buf, ARGS(
+	assert_lines(p.err_buf, ARGS(
 	    "rhq: API unreachable (*); polling on",
 	    "rhq: no answer from the API for 600 s (the last failure: *); giving up with "
 	    "1 task unfinished (see --max-outage)"));
@@ -560,7 +527,7 @@ START_TEST(dead_api_stops_after_max_failures)
 	ck_assert_int_eq(p.status, 2);
 	/* While nothing answers, a failing task's retries come before new tasks. */
 	ck_assert_str_eq(p.out_buf, "1\tERROR\n2\tERROR\n3\tERROR\n4\tERROR\n5\tERROR\n");
-	assert_glob_lines(p.err_buf, ARGS(
+	assert_lines(p.err_buf, ARGS(
 	    "rhq: 1: Failed to connect to 127.0.0.1 port 1 *",
 	    "rhq: 2: Failed to connect to 127.0.0.1 port 1 *",
 	    "rhq: 3: Failed to connect to 127.0.0.1 port 1 *",
@@ -592,7 +559,7 @@ START_TEST(dead_api_stops_after_max_failures)
 	    ARGS("--max-failures", "3", "--retries", "0"));
 	ck_assert_int_eq(p.status, 2);
 	ck_assert_str_eq(p.out_buf, "1\tERROR\n2\tERROR\n3\tERROR\n");
-	assert_glob_lines(p.err_buf, ARGS(
+	assert_lines(p.err_buf, ARGS(
 	    "rhq: 1: Failed to connect to 127.0.0.1 port 1 *",
 	    "rhq: 2: Failed to connect to 127.0.0.1 port 1 *",
 	    "rhq: 3: Failed to connect to 127.0.0.1 port 1 *",

@@ -161,6 +161,9 @@ double rhq_run_warped(struct proc *p, const char *in, size_t len,
 	ck_assert_str_eq((p)->err_buf, (err));				\
 } while (0)
 
+/* Does line [s, s+n) match the fnmatch(3) pattern? */
+int glob_line(const char *s, size_t n, const char *pattern);
+
 /* Asserts that text's lines match the patterns (NULL-terminated), in order. */
 void assert_lines(const char *text, const char *const want[]);
 
