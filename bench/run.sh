@@ -246,17 +246,31 @@ start_nginx() {
 	die "no free port pair for nginx after $tries tries"
 }
 
-start_standin() {
-	"$STANDIN" --delay-ms "$DELAY_MS" >"$tmp/standin.port" 2>"$tmp/standin.log" &
-	standin_pid=$!
+# standin_up PIDVAR NAME COMMAND...: starts a stand-in (COMMAND), its port in
+# $tmp/NAME.port and its messages (and counts, when stopped) in $tmp/NAME.log;
+# its pid goes to PIDVAR at once, so that cleanup stops it, and its port to
+# up_port once it listens.
+standin_up() {
+	_var=$1
+	_name=$2
+	shift 2
+	rm -f "$tmp/$_name.port"
+	"$@" >"$tmp/$_name.port" 2>"$tmp/$_name.log" &
+	eval "$_var=\$!"
 	i=0
-	while [ $i -lt 100 ] && [ ! -s "$tmp/standin.port" ]; do
-		kill -0 "$standin_pid" 2>/dev/null || die "stand-in failed: $(cat "$tmp/standin.log")"
+	while [ $i -lt 100 ] && [ ! -s "$tmp/$_name.port" ]; do
+		kill -0 "$(eval echo "\$$_var")" 2>/dev/null ||
+			die "stand-in failed: $(cat "$tmp/$_name.log")"
 		sleep 0.05
 		i=$((i + 1))
 	done
-	SLOW_PORT=$(head -n 1 "$tmp/standin.port")
-	case $SLOW_PORT in '' | *[!0-9]*) die "stand-in printed no port" ;; esac
+	up_port=$(head -n 1 "$tmp/$_name.port")
+	case $up_port in '' | *[!0-9]*) die "stand-in printed no port" ;; esac
+}
+
+start_standin() {
+	standin_up standin_pid standin "$STANDIN" --delay-ms "$DELAY_MS"
+	SLOW_PORT=$up_port
 }
 
 log "starting nginx and the stand-in"
@@ -479,17 +493,8 @@ log "-o against a stand-in without delay, v1 and v2"
 outputs_run() {
 	_pin=
 	[ "$3" -gt 1 ] || _pin=$tmp/pin
-	rm -f "$tmp/count.out"
-	${_pin:+"$_pin"} "$STANDIN" >"$tmp/count.out" 2>"$tmp/count.log" &
-	count_pid=$!
-	i=0
-	while [ $i -lt 100 ] && [ ! -s "$tmp/count.out" ]; do
-		kill -0 "$count_pid" 2>/dev/null || die "stand-in failed: $(cat "$tmp/count.log")"
-		sleep 0.05
-		i=$((i + 1))
-	done
-	_port=$(head -n 1 "$tmp/count.out")
-	case $_port in '' | *[!0-9]*) die "stand-in printed no port" ;; esac
+	standin_up count_pid count ${_pin:+"$_pin"} "$STANDIN"
+	_port=$up_port
 	measure "$1" "$OUT_N" "$RUNS" "$tmp/ids.success" ${_pin:+"$_pin"} "$RHQ" -o --api "$2" \
 		-j "$3" --base-url "http://127.0.0.1:$_port"
 	_runs=$_k # the runs measure made
@@ -559,16 +564,8 @@ tlsrhq=$m_rate tlsrhq_note=$m_note
 # throttle), counting what it gets; pace_standin_stop sets p_requests and
 # p_throttled from its count.
 pace_standin() {
-	rm -f "$tmp/pace.port"
-	"$STANDIN" ${1:+--throttle "$1"} >"$tmp/pace.port" 2>"$tmp/pace.log" &
-	pace_pid=$!
-	i=0
-	while [ $i -lt 100 ] && [ ! -s "$tmp/pace.port" ]; do
-		kill -0 "$pace_pid" 2>/dev/null || die "stand-in failed: $(cat "$tmp/pace.log")"
-		sleep 0.05
-		i=$((i + 1))
-	done
-	PACE=http://127.0.0.1:$(head -n 1 "$tmp/pace.port")
+	standin_up pace_pid pace "$STANDIN" ${1:+--throttle "$1"}
+	PACE=http://127.0.0.1:$up_port
 }
 pace_standin_stop() {
 	stop "$pace_pid"
