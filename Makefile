@@ -190,11 +190,7 @@ demo: rhq tests/standin
 # rhq against nginx, curl and wrk on loopback; the table goes to bench/out.
 bench: rhq tests/standin
 	sh bench/run.sh
-	sh bench/wait.sh
 
-# Only the --wait scaling row of the benchmark: no nginx or wrk needed.
-bench-wait: rhq tests/standin
-	sh bench/wait.sh
 
 deps:
 	@sh tests/deps.sh $(DEPS)
@@ -247,5 +243,5 @@ clean:
 	rm -rf tests/tmp rhq_*.deb
 
 .PHONY: all check check-build check-completions check-programs check-unit check-asan check-valgrind \
-	check-deb deb demo deps deps-deb deps-dev deps-bench fuzz lint bench bench-wait \
+	check-deb deb demo deps deps-deb deps-dev deps-bench fuzz lint bench \
 	install uninstall clean
