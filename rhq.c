@@ -535,12 +535,15 @@ static volatile sig_atomic_t got_signal;
 /*
  * The time seam.  Every reading of the clock and every wait for sockets or
  * stdin goes through these two pointers, so the tests can run the scheduler
- * on a clock of their own that jumps over idle waits instead of sleeping.
+ * on a clock of their own that moves only while rhq waits, instead of
+ * sleeping; with a seed of their own for the backoff's jitter, a run on that
+ * clock takes the same time however busy the machine is.
  */
 static double monotonic_now(void);
 static CURLMcode multi_poll(struct curl_waitfd *, unsigned, int);
 static double (*now)(void) = monotonic_now;
 static CURLMcode (*wait_events)(struct curl_waitfd *, unsigned, int) = multi_poll;
+static unsigned jitter_seed;		/* 0: from the pid and the time; the tests set one */
 
 /* Messages and memory */
 static void note(const char *, ...);
@@ -3522,7 +3525,7 @@ wait_for_work(double tn, int started)
 		wait_s = deadline_at - tn;
 	if (wait_s < 0)
 		wait_s = 0;
-	ms = (int)(wait_s * 1000 + 0.999);
+	ms = (int)ceil(wait_s * 1000);
 	if (!src.done && src.from_stdin && src.starved && !window_full()) {
 		wait_events(&wfd, 1, ms);
 		if (wfd.revents) {
@@ -4390,7 +4393,7 @@ rhq_main(int argc, char *argv[])
 	wipe(key, strlen(key));
 	free(key);
 	setup_input(argc - optind, argv + optind);
-	srandom(getpid() ^ time(NULL));
+	srandom(jitter_seed != 0 ? jitter_seed : (unsigned)getpid() ^ (unsigned)time(NULL));
 	catch_signals();
 
 	status = run();

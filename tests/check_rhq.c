@@ -19,29 +19,48 @@
 const char rhq_version[] = RHQ_VERSION;
 
 /*
- * The time seam: rhq's code on a clock that jumps over every idle wait
- * (nothing in flight, not waiting for stdin) instead of sleeping through it.
- * Requests still take real time.  The jumps add up in a file the test maps
- * too ($RHQ_WARP_FILE), so it can assert how long the run took in rhq's own
- * time.  The test program runs this as a fresh process (not a fork of one
- * with the stand-in's threads), so the sanitizers see it as they see rhq.
+ * The time seam: rhq's code on a virtual clock, which moves only when rhq
+ * waits.  A wait with nothing to wait for (nothing in flight, stdin not
+ * watched) jumps over its whole timeout at once.  A wait for replies or
+ * stdin polls them for real: if one comes, the clock does not move; if the
+ * wait times out, the clock moves by its timeout (or by less, when libcurl
+ * ended the poll early for a timer of its own).  So a request takes no time
+ * at all, however busy the machine is: a rate, a backoff or a Retry-After
+ * gives the same figure under ASan as in a plain build, and only a reply
+ * slower than rhq's own wait (the stand-in's ID_SLOW, a timeout) lets time
+ * pass as it passes outside.  The clock is kept in a file the test maps too
+ * ($RHQ_WARP_FILE), as seconds since the run began, so the test can assert
+ * how long the run took in rhq's time, and the stand-in can keep that time.
+ * The test program runs this as a fresh process (not a fork of one with the
+ * stand-in's threads), so the sanitizers see it as they see rhq.
  */
+#define WARP_EPOCH	1000.0		/* where the clock starts: any time but 0 */
+
 static double *warp;
 
 static double
 warped_now(void)
 {
-	return monotonic_now() + *warp;
+	return WARP_EPOCH + *warp;
 }
 
 static CURLMcode
 warped_wait(struct curl_waitfd *fds, unsigned nfds, int timeout_ms)
 {
+	double start = monotonic_now(), took;
+	CURLMcode rc = CURLM_OK;
+	int ready = 0;
+
 	if (nfds == 0 && in_flight == 0) {
 		*warp += timeout_ms / 1e3;
 		return CURLM_OK;
 	}
-	return multi_poll(fds, nfds, timeout_ms);
+	rc = curl_multi_poll(multi, fds, nfds, timeout_ms, &ready);
+	if (ready == 0) {
+		took = monotonic_now() - start;
+		*warp += took < timeout_ms / 1e3 ? took : timeout_ms / 1e3;
+	}
+	return rc;
 }
 
 int
@@ -58,6 +77,7 @@ warped_main(int argc, char *argv[])
 	close(fd);
 	now = warped_now;
 	wait_events = warped_wait;
+	jitter_seed = 1;
 	return rhq_main(argc, argv);
 }
 

@@ -45,13 +45,13 @@ server_tcase(const char *name)
 
 /*
  * The warped clock runs in this very program, started afresh with WARPED
- * first among its arguments; the seconds it skipped come back in a file
- * mapped by both.
+ * first among its arguments; its time (seconds since the run began) comes
+ * back in a file mapped by both.
  */
 #define WARPED	"--rhq-on-a-warped-clock"
 
 static const char *self;		/* this program, as main() was called */
-static double *skipped;
+static double *warp_clock;
 
 void
 proc_start_warped(struct proc *p, const char *const env[], const char *const argv[])
@@ -63,10 +63,11 @@ proc_start_warped(struct proc *p, const char *const env[], const char *const arg
 	int fd;
 
 	path = harness_file("warp", (const char *)&zero, sizeof zero, 0600);
-	if (skipped == NULL) {
+	if (warp_clock == NULL) {
 		ck_assert_int_ge(fd = open(path, O_RDWR), 0);
-		skipped = mmap(NULL, sizeof *skipped, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		ck_assert_ptr_ne(skipped, MAP_FAILED);
+		warp_clock = mmap(NULL, sizeof *warp_clock, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    fd, 0);
+		ck_assert_ptr_ne(warp_clock, MAP_FAILED);
 		close(fd);
 	}
 	snprintf(var, sizeof var, "RHQ_WARP_FILE=%s", path);
@@ -79,16 +80,10 @@ proc_start_warped(struct proc *p, const char *const env[], const char *const arg
 }
 
 double
-warp_skipped(void)
-{
-	return *skipped;
-}
-
-double
 rhq_clock(void)
 {
 	/* The warped run moves it on while the stand-in's threads read it. */
-	return clock_now() + (skipped != NULL ? *(volatile double *)skipped : 0);
+	return warp_clock != NULL ? *(volatile double *)warp_clock : 0;
 }
 
 double
@@ -99,7 +94,7 @@ rhq_run_warped(struct proc *p, const char *in, size_t len, const char *const env
 	if (in != NULL)
 		proc_write(p, in, len ? len : strlen(in));
 	proc_finish(p, harness_timeout());
-	return p->took + warp_skipped();
+	return rhq_clock();
 }
 
 /* ------------------------------------------------------------ line matching */

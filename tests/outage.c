@@ -47,14 +47,11 @@ count_matching(const char *text, const char *pattern)
  * Puts an outage in rhq's time: from `from` to `until` seconds after the
  * start of the warped run that follows, every connection is reset.
  */
-static double
+static void
 outage(enum standin_fault kind, double from, double until)
 {
-	double t0 = clock_now();
-
 	standin_set_clock(srv, rhq_clock);
-	standin_set_fault(srv, kind, t0 + from, t0 + until);
-	return t0;
+	standin_set_fault(srv, kind, from, until);
 }
 
 /* With RHQ_TEST_FIGURES set, a test tells the figures it measured. */
@@ -454,18 +451,18 @@ START_TEST(wait_max_outage_default)
 	    "rhq: API unreachable (*); polling on",
 	    "rhq: no answer from the API for 600 s (the last failure: *); giving up with "
 	    "1 task unfinished (see --max-outage)"));
-	ck_assert_msg(took > 600 && took < 603, "took %.3f s", took);
+	ck_assert_msg(took >= 600 && took < 603, "took %.3f s", took);
 	proc_free(&p);
 
 	/* A --deadline is the bound then; --max-outage 0 turns the limit off. */
 	took = rhq_run_warped(&p, "3\n", 0, NOENV, ARGS("--wait", "--deadline", "700"));
 	ck_assert_int_eq(p.status, 3);
-	ck_assert_msg(took > 700 && took < 703, "took %.3f s", took);
+	ck_assert_msg(took >= 700 && took < 703, "took %.3f s", took);
 	proc_free(&p);
 	took = rhq_run_warped(&p, "3\n", 0, NOENV,
 	    ARGS("--wait", "--deadline", "800", "--max-outage", "0"));
 	ck_assert_int_eq(p.status, 3);
-	ck_assert_msg(took > 800 && took < 803, "took %.3f s", took);
+	ck_assert_msg(took >= 800 && took < 803, "took %.3f s", took);
 	proc_free(&p);
 }
 END_TEST

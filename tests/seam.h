@@ -15,9 +15,9 @@ Suite *unit_suite(void);
 extern const char rhq_version[];
 
 /*
- * rhq's main function on a clock that jumps over every idle wait (nothing
- * in flight, not waiting for stdin) instead of sleeping through it.  It
- * adds the seconds it skips to the double in the file $RHQ_WARP_FILE.
+ * rhq's main function on a virtual clock that moves only while rhq waits
+ * (see tests/check_rhq.c).  It keeps that clock, in seconds since the run
+ * began, in the double in the file $RHQ_WARP_FILE.
  */
 int warped_main(int argc, char *argv[]);
 

@@ -135,17 +135,16 @@ void add_rows(TCase *tc, const TTest *t, int n);
 	    .usage = (first) }
 
 /*
- * Starts rhq's code like proc_start(), but on a clock that skips idle waits
- * (see seam.h); after proc_finish(), p->took + warp_skipped() is how long
- * the run took on that clock.  It does not run under $RHQ_WRAPPER.
+ * Starts rhq's code like proc_start(), but on a virtual clock that moves only
+ * while rhq waits (see tests/check_rhq.c): a request takes no time on it, so
+ * what a test asserts of time is the same on a busy machine.  It does not
+ * run under $RHQ_WRAPPER.
  */
 void proc_start_warped(struct proc *p, const char *const env[], const char *const argv[]);
 
-double warp_skipped(void);
-
 /*
- * rhq's clock in a warped run: the monotonic clock plus the idle time skipped
- * so far.  A stand-in given it (standin_set_clock) keeps time with rhq.
+ * rhq's clock in a warped run: seconds since the run began (0 before it
+ * starts).  A stand-in given it (standin_set_clock) keeps time with rhq.
  */
 double rhq_clock(void);
 
