@@ -792,6 +792,9 @@ struct tls_server {
 	unsigned short port;
 	SSL_CTX *ctx;
 	pthread_t thread;
+	pthread_t conns[16];	/* a thread a connection, so that -j's wait for none */
+	struct tls_conn { struct tls_server *ts; int fd; } conn_args[16];
+	int nconns;
 	pthread_mutex_t lock;
 	char offered[256];	/* the last client's ALPN list, as "h2,http/1.1" */
 	unsigned requests;
@@ -819,10 +822,12 @@ tls_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen, const unsig
 }
 
 /* Serves one connection: requests until the client closes it. */
-static void
-tls_connection(struct tls_server *ts, int c)
+static void *
+tls_connection(void *arg)
 {
 	static const char body[] = "{\"code\":0,\"msg\":\"\",\"data\":\"SUCCESS\"}";
+	struct tls_server *ts = ((struct tls_conn *)arg)->ts;
+	int c = ((struct tls_conn *)arg)->fd;
 	char buf[8193], reply[256], *end;
 	size_t have = 0, need;
 	SSL *ssl = SSL_new(ts->ctx);
@@ -867,17 +872,30 @@ tls_connection(struct tls_server *ts, int c)
 out:
 	SSL_free(ssl);
 	close(c);
+	return NULL;
 }
 
+/* Until tls_stop() shuts the listening socket down, a thread a connection. */
 static void *
 tls_serve(void *arg)
 {
 	struct tls_server *ts = arg;
+	struct tls_conn *tc;
 	int c;
 
-	/* Until tls_stop() shuts the listening socket down. */
-	while ((c = accept(ts->fd, NULL, NULL)) >= 0)
-		tls_connection(ts, c);
+	while ((c = accept(ts->fd, NULL, NULL)) >= 0) {
+		if (ts->nconns == (int)NELEM(ts->conns)) {
+			close(c);
+			continue;
+		}
+		tc = &ts->conn_args[ts->nconns];
+		tc->ts = ts;
+		tc->fd = c;
+		if (pthread_create(&ts->conns[ts->nconns], NULL, tls_connection, tc) == 0)
+			ts->nconns++;
+		else
+			close(c);
+	}
 	return NULL;
 }
 
@@ -948,8 +966,13 @@ tls_start(void)
 static void
 tls_stop(struct tls_server *ts)
 {
+	int i;
+
 	shutdown(ts->fd, SHUT_RDWR);
 	pthread_join(ts->thread, NULL);
+	/* rhq has ended: every client has closed its connection. */
+	for (i = 0; i < ts->nconns; i++)
+		pthread_join(ts->conns[i], NULL);
 	close(ts->fd);
 	SSL_CTX_free(ts->ctx);
 	pthread_mutex_destroy(&ts->lock);
