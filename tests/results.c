@@ -357,8 +357,8 @@ static const struct row v2[] = {
 	  .argv = ARGS(V2, "-o", "--json", "--traceback", ID_HOSTILE_REASON),
 	  .out = "{\"id\":\"9205\",\"state\":\"FAILED\",\"cost_time\":\"12\",\"reason\":{"
 	      "\"node_id\":\"77\",\"node_name\":\"Bad\\tNode\\r\\n\","
-	      "\"exception_type\":\"Value\xe2\x80\xa8" "Error\",\"exception_message\":\"line one\\n"
-	      "line two\\ttabbed \\u001b[31mred\\u001b[0m \xc2\x85next " REPL REPL " end " L100 L100
+	      "\"exception_type\":\"Value\\u2028Error\",\"exception_message\":\"line one\\n"
+	      "line two\\ttabbed \\u001b[31mred\\u001b[0m \\u0085next " REPL REPL " end " L100 L100
 	      "\",\"traceback\":\"\\u001b]0;title\\u0007\"}}\n",
 	  .requests = 1 },
 	{ .name = "--traceback: the whole traceback",
