@@ -311,6 +311,7 @@ static size_t body_prefix_len;
  */
 struct attempt {
 	enum req kind;			/* what was asked */
+	const char *id;			/* about which task; NULL: any */
 	CURLcode rc;
 	const char *errtext;		/* libcurl's words for rc */
 	long http;
@@ -339,6 +340,8 @@ struct v2_reply {
 	char status[STATE_MAX + 2];	/* decoded; longer strings are cut... */
 	size_t status_len;		/* ...but this is the whole length */
 	char code_text[24];		/* an errorCode that is not a whole number */
+	char task_id[ID_MAX + 2];	/* taskId, a string or a number, cut... */
+	size_t task_id_len;		/* ...but this is the whole length; 0: none */
 };
 
 /*
@@ -1586,6 +1589,7 @@ static void
 read_attempt(struct job *j, CURLcode rc, struct attempt *a)
 {
 	a->kind = j->kind;
+	a->id = task_at(j->seq)->id;
 	a->rc = rc;
 	a->errtext = j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc);
 	a->http = 0;
@@ -2260,11 +2264,30 @@ parse_error_code(const char *js, const jsmntok_t *t, struct v2_reply *v)
 	return 0;
 }
 
+/* taskId as v2 replies give it: a string, or a number as written; null or absent: none. */
+static int
+read_task_id(const char *js, const jsmntok_t *t, struct v2_reply *v)
+{
+	long dlen;
+	size_t n = t->end - t->start;
+
+	if (t->type == JSMN_STRING) {
+		if ((dlen = json_unescape(js + t->start, n, v->task_id, sizeof v->task_id)) < 0)
+			return -1;
+		v->task_id_len = dlen;
+	} else if (t->type == JSMN_PRIMITIVE && isdigit((unsigned char)js[t->start])) {
+		snprintf(v->task_id, sizeof v->task_id, "%.*s", (int)n, js + t->start);
+		v->task_id_len = n;
+	}
+	return 0;
+}
+
 /*
- * Reads a v2 reply: a flat object with status, errorCode, errorMessage and,
- * decoded into res unless it is NULL, results, failedReason and usage.  Any
- * of them may be null, empty or absent, and other members may come anywhere.
- * Returns 0, or -1 when the reply is not a JSON object.
+ * Reads a v2 reply: a flat object with taskId, status, errorCode,
+ * errorMessage and, decoded into res unless it is NULL, results,
+ * failedReason and usage.  Any of them may be null, empty or absent, and
+ * other members may come anywhere.  Returns 0, or -1 when the reply is not
+ * a JSON object.
  */
 static int
 parse_v2_reply(const char *js, size_t len, struct v2_reply *v, struct results *res,
@@ -2289,6 +2312,9 @@ parse_v2_reply(const char *js, size_t len, struct v2_reply *v, struct results *r
 			    v->status, sizeof v->status)) < 0)
 				goto out;
 			v->status_len = dlen;
+		} else if (tok_is(js, key, "taskId")) {
+			if (read_task_id(js, val, v) < 0)
+				goto out;
 		} else if (tok_is(js, key, "errorCode")) {
 			if (parse_error_code(js, val, v) < 0 ||
 			    (res != NULL && pool_add(res, js, val, &res->err_code) < 0))
@@ -2351,6 +2377,22 @@ is_state_word(const char *s, size_t n)
 	return 1;
 }
 
+
+/*
+ * Does a reply's taskId (n bytes, the whole length) name the task asked
+ * about?  IDs are numbers, so leading zeros do not count.
+ */
+static int
+same_task(const char *got, size_t n, const char *asked)
+{
+	if (n >= ID_MAX + 1)
+		return 0;
+	while (n > 1 && *got == '0')
+		got++, n--;
+	while (asked[0] == '0' && asked[1] != '\0')
+		asked++;
+	return strlen(asked) == n && memcmp(got, asked, n) == 0;
+}
 
 static enum http_class
 http_class_of(long http)
@@ -2523,9 +2565,10 @@ classify_outputs(const struct attempt *a, struct outcome *o)
 }
 
 /*
- * A v2 reply.  A status is the state (an errorCode beside it only adds
- * detail), and its results and failedReason come with it; without a status,
- * errorCode means what the table says.
+ * A v2 reply.  One for another task (a taskId that is not empty names it)
+ * says nothing of this one: an ERROR row.  A status is the state (an
+ * errorCode beside it only adds detail), and its results and failedReason
+ * come with it; without a status, errorCode means what the table says.
  */
 static void
 classify_v2(const struct attempt *a, struct outcome *o)
@@ -2537,7 +2580,10 @@ classify_v2(const struct attempt *a, struct outcome *o)
 		return;
 	}
 	keep_reply(o, &v.r);
-	if (v.status_len > 0 && is_state_word(v.status, v.status_len) &&
+	if (a->id != NULL && v.task_id_len > 0 && !same_task(v.task_id, v.task_id_len, a->id)) {
+		set_outcome(o, OUT_ERROR, "reply is for task %s%s", v.task_id,
+		    v.task_id_len >= sizeof v.task_id ? "\xe2\x80\xa6" : "");
+	} else if (v.status_len > 0 && is_state_word(v.status, v.status_len) &&
 	    own_state(v.status) != OWN_NONE) {
 		/* A reply must not pass for rhq's own verdict. */
 		set_outcome(o, OUT_ERROR, "reply has a reserved state (%s)", v.status);

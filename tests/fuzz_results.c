@@ -1,8 +1,9 @@
 /*
  * libFuzzer target: the reply parsers of the outputs endpoint and of the v2
  * query, and the rows made from what they read.  The first byte picks the
- * endpoint (bit 0: v2), whether the traceback is kept (bit 1) and the rows
- * (bit 2: JSON); the rest is the reply.  Any bytes must be read or refused
+ * endpoint (bit 0: v2), whether the traceback is kept (bit 1), the rows
+ * (bit 2: JSON) and whether the reply must be about task 1 (bit 3); the
+ * rest is the reply.  Any bytes must be read or refused
  * without reading out of bounds; an outcome's state must be a state word;
  * results must stay within the reply's size; the reason line must be one
  * clean TSV field; and the rows, their URLs, texts and reason, and the
@@ -70,6 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(copy, data + 1, size - 1);
 	a.kind = data[0] & 1 ? REQ_V2 : REQ_OUTPUTS;
 	a.traceback = (data[0] & 2) != 0;
+	a.id = data[0] & 8 ? "1" : NULL;
 	a.body = copy;
 	a.len = size - 1;
 	results_reset(&res);	/* an empty reply is not parsed: nothing of the last one stays */

@@ -138,5 +138,9 @@
 				   "too \u202efast\u001b\u2028now", then errorCode
 				   "1501", errorMessage "refused\u0085\u202eyes" and a
 				   raw FF byte */
+#define ID_V2_OTHER_TASK "9233"	/* -; v2: SUCCESS, one file, but taskId
+				   "1904152026220003329" */
+#define ID_V2_HOSTILE_TASK "9234" /* -; v2: SUCCESS, one file, but taskId
+				   "\u202e<ID>\u001b[2J" */
 
 #endif

@@ -418,6 +418,19 @@ static const struct row v2[] = {
 	      "rhq: 9232: HTTP 200, * s, reused connection",
 	      "rhq: 9232: API error 1501 (refused yes" REPL ")"),
 	  .requests = 2 },
+	{ .name = "a reply for another task: an ERROR row, its taskId cleaned in the cause",
+	  .argv = ARGS(V2, "-o", ID_ONE_FILE, ID_V2_OTHER_TASK, ID_V2_HOSTILE_TASK, ID_V2_UNKNOWN),
+	  .status = 1,
+	  .out = FILE_ROW(ID_ONE_FILE, "1", "png") ROW(ID_V2_OTHER_TASK, "ERROR", "")
+	      ROW(ID_V2_HOSTILE_TASK, "ERROR", "") ROW(ID_V2_UNKNOWN, "NOT_FOUND", ""),
+	  .err = "rhq: 9233: reply is for task 1904152026220003329\n"
+	      "rhq: 9234: reply is for task 9234 [2J\n",
+	  .requests = 4 },
+	{ .name = "a reply for another task in JSON",
+	  .argv = ARGS(V2, "-o", "--json", ID_V2_OTHER_TASK), .status = 1,
+	  .out = "{\"id\":\"9233\",\"state\":\"ERROR\","
+	      "\"error\":\"reply is for task 1904152026220003329\"}\n",
+	  .err = "rhq: 9233: reply is for task 1904152026220003329\n", .requests = 1 },
 	{ .name = "--traceback: the whole traceback",
 	  .argv = ARGS(V2, "-o", "--json", "--traceback", ID_FAILED),
 	  .out_start = "{\"id\":\"9204\",\"state\":\"FAILED\",\"cost_time\":\"12\",\"reason\":{",

@@ -369,6 +369,12 @@ static const struct result_special result_specials[] = {
     { ID_V2_HOSTILE_ERROR, { NULL }, { NULL },
       { V2_ERROR("\"1005\"", "too \\u202efast\\u001b\\u2028now"),
         V2_ERROR("\"1501\"", "refused\\u0085\\u202eyes\xff") } },
+    { ID_V2_OTHER_TASK, { NULL }, { NULL },
+      { V2_BODY("1904152026220003329", "SUCCESS", "\"\"", "", "{}", USAGE,
+                "[" V2_FILE("1", "png", "9") "]") } },
+    { ID_V2_HOSTILE_TASK, { NULL }, { NULL },
+      { V2_BODY("\\u202e{ID}\\u001b[2J", "SUCCESS", "\"\"", "", "{}", USAGE,
+                "[" V2_FILE("1", "png", "9") "]") } },
 };
 
 static const struct result_special *find_result_special(const char *id)
