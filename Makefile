@@ -125,15 +125,15 @@ check-build:
 # committed seeds for FUZZ_SECONDS each; new corpus entries go to tests/tmp.
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-tests/fuzz_reply: tests/fuzz_reply.c rhq.c
+tests/fuzz_reply: tests/fuzz_reply.c tests/fuzz.h rhq.c
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ tests/fuzz_reply.c \
 	    $(CURL_LIBS) -lm
 
-tests/fuzz_results: tests/fuzz_results.c rhq.c
+tests/fuzz_results: tests/fuzz_results.c tests/fuzz.h rhq.c
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ tests/fuzz_results.c \
 	    $(CURL_LIBS) -lm
 
-tests/fuzz_input: tests/fuzz_input.c rhq.c
+tests/fuzz_input: tests/fuzz_input.c tests/fuzz.h rhq.c
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ tests/fuzz_input.c \
 	    $(CURL_LIBS) -lm
 

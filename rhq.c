@@ -12,6 +12,7 @@
  * The file reads in the order the data flows:
  *
  *   prologue   limits, defaults, types, all file-scope state, prototypes
+ *   text       what of the network's text may be printed, and how it is cleaned
  *   input      records from stdin or the arguments, and what each asks for
  *   task       the window of tasks, in input order, and how records become tasks
  *   request    the request body and the reused easy handles that carry it
@@ -310,6 +311,7 @@ static size_t body_prefix_len;
  */
 struct attempt {
 	enum req kind;			/* what was asked */
+	const char *id;			/* about which task; NULL: any */
 	CURLcode rc;
 	const char *errtext;		/* libcurl's words for rc */
 	long http;
@@ -338,6 +340,8 @@ struct v2_reply {
 	char status[STATE_MAX + 2];	/* decoded; longer strings are cut... */
 	size_t status_len;		/* ...but this is the whole length */
 	char code_text[24];		/* an errorCode that is not a whole number */
+	char task_id[ID_MAX + 2];	/* taskId, a string or a number, cut... */
+	size_t task_id_len;		/* ...but this is the whole length; 0: none */
 };
 
 /*
@@ -442,6 +446,56 @@ static const CURLcode transient_curl_codes[] = {
 	CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY,
 	CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING, CURLE_SEND_ERROR, CURLE_RECV_ERROR,
 	CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM,
+};
+
+/*
+ * Characters that text from the network must not bring to a terminal: what
+ * a terminal may act on, what some programs take for a line break, and
+ * what can make a line read differently from what it says.  This table
+ * alone decides; every way rhq prints such text (below) replaces them.
+ */
+static const struct {
+	unsigned long lo, hi;
+} unsafe_chars[] = {
+	{ 0x00, 0x1f },		/* C0 controls: ESC, BEL, CR, newline, TAB... */
+	{ 0x7f, 0x9f },		/* DEL and the C1 controls (CSI, NEL...) */
+	{ 0x2028, 0x2029 },	/* line and paragraph separators */
+	{ 0x202a, 0x202e },	/* bidirectional embeddings and overrides */
+	{ 0x2066, 0x2069 },	/* bidirectional isolates */
+};
+
+/*
+ * The ways text from the API is printed, each with unsafe characters and
+ * bytes that are not part of a UTF-8 character replaced as suits it:
+ *
+ *   CLEAN_LINE  words on one line (a failure reason, a cause on stderr):
+ *               a run of unsafe characters and spaces is one space, and
+ *               there is none at either end; a bad byte is U+FFFD
+ *   CLEAN_TEXT  a TSV field of text (a text output, an INVALID row's bad
+ *               text): TAB, newline, carriage return, backslash and NUL
+ *               are escaped as jq's @tsv does; any other unsafe character,
+ *               and a bad byte, is U+FFFD
+ *   CLEAN_URL   a URL in a TSV field: each byte of an unsafe character, of
+ *               a space, '"' or '\', and a bad byte is %XX (RFC 3986), so
+ *               the field needs no unescaping, and curl and xargs take it
+ *               as one word
+ *
+ * --json escapes unsafe characters as \uXXXX instead: see json_escape().
+ */
+enum clean { CLEAN_LINE, CLEAN_TEXT, CLEAN_URL };
+
+#define CLEAN_OUT_MAX	12	/* bytes a character becomes at most: 4, %XX each */
+
+/*
+ * A line of words for a TSV field or a message: at most max bytes of UTF-8
+ * without an unsafe character, of rhq's own words and of text from the API.
+ */
+struct line {
+	char *d;
+	size_t max;
+	size_t len;
+	int space;		/* a space is due before the next character */
+	int cut;		/* the text did not fit */
 };
 
 /* Output: the counts behind the exit status, --summary and --progress. */
@@ -555,6 +609,12 @@ static void *xcalloc(size_t, size_t);
 static char *xstrdup(const char *);
 static char *xasprintf(const char *, ...);
 static void wipe(void *, size_t);
+/* Text from the API */
+static int unsafe_char(unsigned long);
+static int clean_char(const unsigned char *, size_t, enum clean, size_t *, char *);
+static void line_raw(struct line *, const char *);
+static void line_add(struct line *, const char *);
+static size_t line_end(struct line *);
 /* Input */
 static int input_fill(struct input *);
 static int input_next(struct input *, struct record *);
@@ -579,6 +639,7 @@ static int parse_v2_reply(const char *, size_t, struct v2_reply *, struct result
 static void classify(const struct attempt *, struct outcome *);
 static void apply(struct task *, const struct outcome *, double);
 /* Output */
+static void put_clean(const char *, size_t, enum clean);
 static size_t reason_line(const struct results *, char[DETAIL_MAX + 1]);
 static void row_ready(struct task *);
 static int write_rows(void);
@@ -724,6 +785,8 @@ multi_poll(struct curl_waitfd *fds, unsigned nfds, int timeout_ms)
 	return curl_multi_poll(multi, fds, nfds, timeout_ms, NULL);
 }
 
+/* ----------------------------------------------------------------- text */
+
 /*
  * The length of the UTF-8 character at s (at most n bytes), with its code
  * point in *cp; 0 when s does not start a well-formed, shortest-form,
@@ -755,44 +818,136 @@ utf8_char(const unsigned char *s, size_t n, unsigned long *cp)
 	return len;
 }
 
-/*
- * Characters a terminal may act on: C0 and C1 controls, DEL, and the
- * bidirectional embeddings, overrides and isolates, which can make a line
- * read differently from what it says.
- */
+/* Is code point cp one of unsafe_chars? */
 static int
 unsafe_char(unsigned long cp)
 {
-	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
-	    (cp >= 0x2066 && cp <= 0x2069);
+	size_t i;
+
+	for (i = 0; i < NELEM(unsafe_chars); i++)
+		if (cp >= unsafe_chars[i].lo && cp <= unsafe_chars[i].hi)
+			return 1;
+	return 0;
 }
 
 /*
- * Makes text from the network safe to print on one line of a terminal: each
- * unsafe character, and each byte that is not part of a UTF-8 character,
- * becomes one '?'.
+ * One character of text from the API at s (n > 0 bytes left), printed the
+ * way how says: *used gets the bytes it takes up, out the bytes to print
+ * (CLEAN_OUT_MAX at most).  Returns their count, or -1 for a blank of
+ * CLEAN_LINE, which line_add() folds with its neighbours into one space.
  */
-static void
-sanitize(char *s)
+static int
+clean_char(const unsigned char *s, size_t n, enum clean how, size_t *used, char *out)
 {
-	unsigned char *r = (unsigned char *)s, *w = r;
-	size_t n = strlen(s), len;
-	unsigned long cp;
+	static const char hex[] = "0123456789ABCDEF";
+	static const char replacement[] = { (char)0xef, (char)0xbf, (char)0xbd };	/* U+FFFD */
+	unsigned long cp = 0;
+	size_t len = utf8_char(s, n, &cp), i;
+	int bad = len == 0 || unsafe_char(cp);
+	char esc = 0;
 
-	while (n > 0) {
-		len = utf8_char(r, n, &cp);
-		if (len == 0 || unsafe_char(cp)) {
-			*w++ = '?';
-			len = len ? len : 1;
-		} else {
-			memmove(w, r, len);
-			w += len;
+	*used = len > 0 ? len : 1;
+	if (how == CLEAN_URL) {
+		if (!bad && cp != ' ' && cp != '"' && cp != '\\') {
+			memcpy(out, s, len);
+			return len;
 		}
-		r += len;
-		n -= len;
+		for (i = 0; i < *used; i++) {
+			out[3 * i] = '%';
+			out[3 * i + 1] = hex[s[i] >> 4];
+			out[3 * i + 2] = hex[s[i] & 15];
+		}
+		return 3 * *used;
 	}
-	*w = '\0';
+	if (how == CLEAN_LINE && len > 0 && (bad || cp == ' '))
+		return -1;
+	if (how == CLEAN_TEXT && len == 1) {
+		switch (cp) {
+		case '\t': esc = 't'; break;
+		case '\n': esc = 'n'; break;
+		case '\r': esc = 'r'; break;
+		case '\\': esc = '\\'; break;
+		case '\0': esc = '0'; break;
+		default: break;
+		}
+	}
+	if (esc != 0) {
+		out[0] = '\\';
+		out[1] = esc;
+		return 2;
+	}
+	if (bad) {
+		memcpy(out, replacement, sizeof replacement);
+		return sizeof replacement;
+	}
+	memcpy(out, s, len);
+	return len;
 }
+
+/* Adds rhq's own words (ASCII, clean) to a line. */
+static void
+line_raw(struct line *l, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (l->cut || l->len + n > l->max) {
+		l->cut = 1;
+		return;
+	}
+	memcpy(l->d + l->len, s, n);
+	l->len += n;
+	l->space = 0;
+}
+
+/* Adds text from the API to a line, cleaned as CLEAN_LINE says. */
+static void
+line_add(struct line *l, const char *p)
+{
+	const unsigned char *s = (const unsigned char *)p;
+	size_t n = strlen(p), used;
+	char out[CLEAN_OUT_MAX];
+	int k, started = 0;
+
+	l->space = 0;
+	for (; n > 0 && !l->cut; s += used, n -= used) {
+		if ((k = clean_char(s, n, CLEAN_LINE, &used, out)) < 0) {
+			l->space = started;
+			continue;
+		}
+		if (l->len + l->space + k > l->max) {
+			l->cut = 1;
+			break;
+		}
+		if (l->space)
+			l->d[l->len++] = ' ';
+		memcpy(l->d + l->len, out, k);
+		l->len += k;
+		l->space = 0;
+		started = 1;
+	}
+}
+
+/* Ends the line with a NUL; a cut one loses whole characters to make room for "…". */
+static size_t
+line_end(struct line *l)
+{
+	if (l->cut) {
+		while (l->len > l->max - (sizeof "\xe2\x80\xa6" - 1)) {
+			l->len--;
+			while (l->len > 0 && (l->d[l->len] & 0xc0) == 0x80)
+				l->len--;
+		}
+	}
+	while (l->len > 0 && l->d[l->len - 1] == ' ')
+		l->len--;
+	if (l->cut) {
+		memcpy(l->d + l->len, "\xe2\x80\xa6", 3);
+		l->len += 3;
+	}
+	l->d[l->len] = '\0';
+	return l->len;
+}
+
 /* ---------------------------------------------------------------- input */
 
 /*
@@ -1193,19 +1348,12 @@ add_tasks(void)
 
 /* -------------------------------------------------------------- request */
 
-/* The length of the UTF-8 character at s (n bytes left); 0 when it is not one. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned long cp;
-
-	return utf8_char(s, n, &cp);
-}
-
 /*
- * Escapes a string for a JSON string literal.  Bytes that are not valid UTF-8
- * become U+FFFD, so the result is valid JSON whatever the input.  dst needs
- * room for 6 * n + 1 bytes; returns the length written.
+ * Escapes a string for a JSON string literal.  Unsafe characters (see
+ * unsafe_chars) are escaped too, so that a row shows none of them raw, and
+ * bytes that are not valid UTF-8 become U+FFFD, so the result is valid JSON
+ * whatever the input.  dst needs room for 6 * n + 1 bytes; returns the
+ * length written.
  */
 static size_t
 json_escape(char *dst, const char *src, size_t n)
@@ -1213,37 +1361,31 @@ json_escape(char *dst, const char *src, size_t n)
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)src;
 	char *d = dst;
-	size_t i = 0, len;
-	unsigned c;
+	size_t i, len;
+	unsigned long cp = 0;
 
-	while (i < n) {
-		c = s[i];
-		if (c < 0x80) {
-			if (c == '"' || c == '\\') {
-				*d++ = '\\';
-				*d++ = c;
-			} else if (c == '\n' || c == '\t' || c == '\r') {
-				*d++ = '\\';
-				*d++ = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
-			} else if (c < 0x20 || c == 0x7f) {
-				memcpy(d, "\\u00", 4);
-				d[4] = hex[c >> 4];
-				d[5] = hex[c & 15];
-				d += 6;
-			} else {
-				*d++ = c;
-			}
-			i++;
-			continue;
-		}
-		if ((len = utf8_len(s + i, n - i)) == 0) {
+	for (i = 0; i < n; i += len) {
+		if ((len = utf8_char(s + i, n - i, &cp)) == 0) {
 			memcpy(d, "\xef\xbf\xbd", 3);
 			d += 3;
-			i++;
+			len = 1;
+		} else if (cp == '"' || cp == '\\') {
+			*d++ = '\\';
+			*d++ = cp;
+		} else if (cp == '\n' || cp == '\t' || cp == '\r') {
+			*d++ = '\\';
+			*d++ = cp == '\n' ? 'n' : cp == '\t' ? 't' : 'r';
+		} else if (unsafe_char(cp)) {
+			/* Every unsafe character is below U+10000: one escape. */
+			memcpy(d, "\\u", 2);
+			d[2] = hex[cp >> 12 & 15];
+			d[3] = hex[cp >> 8 & 15];
+			d[4] = hex[cp >> 4 & 15];
+			d[5] = hex[cp & 15];
+			d += 6;
 		} else {
 			memcpy(d, s + i, len);
 			d += len;
-			i += len;
 		}
 	}
 	*d = '\0';
@@ -1450,6 +1592,7 @@ static void
 read_attempt(struct job *j, CURLcode rc, struct attempt *a)
 {
 	a->kind = j->kind;
+	a->id = task_at(j->seq)->id;
 	a->rc = rc;
 	a->errtext = j->errbuf[0] ? j->errbuf : curl_easy_strerror(rc);
 	a->http = 0;
@@ -2124,11 +2267,30 @@ parse_error_code(const char *js, const jsmntok_t *t, struct v2_reply *v)
 	return 0;
 }
 
+/* taskId as v2 replies give it: a string, or a number as written; null or absent: none. */
+static int
+read_task_id(const char *js, const jsmntok_t *t, struct v2_reply *v)
+{
+	long dlen;
+	size_t n = t->end - t->start;
+
+	if (t->type == JSMN_STRING) {
+		if ((dlen = json_unescape(js + t->start, n, v->task_id, sizeof v->task_id)) < 0)
+			return -1;
+		v->task_id_len = dlen;
+	} else if (t->type == JSMN_PRIMITIVE && isdigit((unsigned char)js[t->start])) {
+		snprintf(v->task_id, sizeof v->task_id, "%.*s", (int)n, js + t->start);
+		v->task_id_len = n;
+	}
+	return 0;
+}
+
 /*
- * Reads a v2 reply: a flat object with status, errorCode, errorMessage and,
- * decoded into res unless it is NULL, results, failedReason and usage.  Any
- * of them may be null, empty or absent, and other members may come anywhere.
- * Returns 0, or -1 when the reply is not a JSON object.
+ * Reads a v2 reply: a flat object with taskId, status, errorCode,
+ * errorMessage and, decoded into res unless it is NULL, results,
+ * failedReason and usage.  Any of them may be null, empty or absent, and
+ * other members may come anywhere.  Returns 0, or -1 when the reply is not
+ * a JSON object.
  */
 static int
 parse_v2_reply(const char *js, size_t len, struct v2_reply *v, struct results *res,
@@ -2153,6 +2315,9 @@ parse_v2_reply(const char *js, size_t len, struct v2_reply *v, struct results *r
 			    v->status, sizeof v->status)) < 0)
 				goto out;
 			v->status_len = dlen;
+		} else if (tok_is(js, key, "taskId")) {
+			if (read_task_id(js, val, v) < 0)
+				goto out;
 		} else if (tok_is(js, key, "errorCode")) {
 			if (parse_error_code(js, val, v) < 0 ||
 			    (res != NULL && pool_add(res, js, val, &res->err_code) < 0))
@@ -2216,6 +2381,22 @@ is_state_word(const char *s, size_t n)
 }
 
 
+/*
+ * Does a reply's taskId (n bytes, the whole length) name the task asked
+ * about?  IDs are numbers, so leading zeros do not count.
+ */
+static int
+same_task(const char *got, size_t n, const char *asked)
+{
+	if (n >= ID_MAX + 1)
+		return 0;
+	while (n > 1 && *got == '0')
+		got++, n--;
+	while (asked[0] == '0' && asked[1] != '\0')
+		asked++;
+	return strlen(asked) == n && memcmp(got, asked, n) == 0;
+}
+
 static enum http_class
 http_class_of(long http)
 {
@@ -2249,17 +2430,25 @@ find_api_code(long code)
 	return NULL;
 }
 
-/* Sets the outcome's kind and its reason, made safe to print. */
+/*
+ * Sets the outcome's kind and its reason, cleaned as a line (CLEAN_LINE):
+ * it is printed on stderr, with -v, and in --json.
+ */
 static void
 set_outcome(struct outcome *o, enum outcome_kind kind, const char *fmt, ...)
 {
+	char raw[2 * WHY_MAX];
+	struct line l = { .d = o->why, .max = sizeof o->why - 1 };
 	va_list ap;
+	int n;
 
 	o->kind = kind;
 	va_start(ap, fmt);
-	vsnprintf(o->why, sizeof o->why, fmt, ap);
+	n = vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
-	sanitize(o->why);
+	line_add(&l, raw);
+	l.cut |= n >= (int)sizeof raw;
+	line_end(&l);
 }
 
 /*
@@ -2379,9 +2568,10 @@ classify_outputs(const struct attempt *a, struct outcome *o)
 }
 
 /*
- * A v2 reply.  A status is the state (an errorCode beside it only adds
- * detail), and its results and failedReason come with it; without a status,
- * errorCode means what the table says.
+ * A v2 reply.  One for another task (a taskId that is not empty names it)
+ * says nothing of this one: an ERROR row.  A status is the state (an
+ * errorCode beside it only adds detail), and its results and failedReason
+ * come with it; without a status, errorCode means what the table says.
  */
 static void
 classify_v2(const struct attempt *a, struct outcome *o)
@@ -2393,7 +2583,10 @@ classify_v2(const struct attempt *a, struct outcome *o)
 		return;
 	}
 	keep_reply(o, &v.r);
-	if (v.status_len > 0 && is_state_word(v.status, v.status_len) &&
+	if (a->id != NULL && v.task_id_len > 0 && !same_task(v.task_id, v.task_id_len, a->id)) {
+		set_outcome(o, OUT_ERROR, "reply is for task %s%s", v.task_id,
+		    v.task_id_len >= sizeof v.task_id ? "\xe2\x80\xa6" : "");
+	} else if (v.status_len > 0 && is_state_word(v.status, v.status_len) &&
 	    own_state(v.status) != OWN_NONE) {
 		/* A reply must not pass for rhq's own verdict. */
 		set_outcome(o, OUT_ERROR, "reply has a reserved state (%s)", v.status);
@@ -2791,137 +2984,25 @@ apply(struct task *t, const struct outcome *o, double tn)
 /* --------------------------------------------------------------- output */
 
 /*
- * Escapes like jq's @tsv: tab, newline, carriage return and backslash, and
- * NUL as \0.  dst needs 2 * n + 1 bytes.
+ * Writes n bytes of text from the API as a TSV field, cleaned as how says
+ * (CLEAN_TEXT or CLEAN_URL), through a buffer whatever their length.
  */
-static size_t
-tsv_escape(char *dst, const char *src, size_t n)
-{
-	char *d = dst;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		switch (src[i]) {
-		case '\t': *d++ = '\\'; *d++ = 't'; break;
-		case '\n': *d++ = '\\'; *d++ = 'n'; break;
-		case '\r': *d++ = '\\'; *d++ = 'r'; break;
-		case '\\': *d++ = '\\'; *d++ = '\\'; break;
-		case '\0': *d++ = '\\'; *d++ = '0'; break;
-		default: *d++ = src[i];
-		}
-	}
-	*d = '\0';
-	return d - dst;
-}
-
-/* Writes bytes escaped as tsv_escape() does, in pieces, whatever their length. */
 static void
-put_tsv_field(const char *s, size_t n)
+put_clean(const char *s, size_t n, enum clean how)
 {
-	char buf[2 * 256 + 1];
-	size_t k, len;
+	const unsigned char *u = (const unsigned char *)s;
+	char buf[512];
+	size_t len = 0, used;
 
-	for (; n > 0; s += k, n -= k) {
-		k = n < 256 ? n : 256;
-		len = tsv_escape(buf, s, k);
+	for (; n > 0; u += used, n -= used) {
+		if (len > sizeof buf - CLEAN_OUT_MAX) {
+			fwrite(buf, 1, len, stdout);
+			len = 0;
+		}
+		len += clean_char(u, n, how, &used, buf + len);
+	}
+	if (len > 0)
 		fwrite(buf, 1, len, stdout);
-	}
-}
-
-/*
- * The reason line: at most DETAIL_MAX bytes of UTF-8 with no control
- * character and no line break in it, so that it stays one TSV field.
- */
-struct line {
-	char *d;
-	size_t len;
-	int space;		/* a space is due before the next character */
-	int cut;		/* the text did not fit */
-};
-
-/* Control characters (C0, DEL, C1) and line and paragraph separators. */
-static int
-is_blank(const unsigned char *s, size_t k)
-{
-	return (k == 1 && (s[0] <= ' ' || s[0] == 0x7f)) ||
-	    (k == 2 && s[0] == 0xc2 && s[1] < 0xa0) ||
-	    (k == 3 && s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9));
-}
-
-/* Adds text as is (ASCII of our own). */
-static void
-line_raw(struct line *l, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (l->cut || l->len + n > DETAIL_MAX) {
-		l->cut = 1;
-		return;
-	}
-	memcpy(l->d + l->len, s, n);
-	l->len += n;
-	l->space = 0;
-}
-
-/*
- * Adds text from the API, trimmed: a run of blanks inside becomes one space,
- * and a byte that is not part of a UTF-8 character becomes U+FFFD.
- */
-static void
-line_add(struct line *l, const char *p)
-{
-	const unsigned char *s = (const unsigned char *)p;
-	size_t n = strlen(p), i = 0, k, kout;
-	const char *out;
-	int started = 0;
-
-	l->space = 0;
-	while (i < n && !l->cut) {
-		if ((k = utf8_len(s + i, n - i)) == 0) {
-			out = "\xef\xbf\xbd";
-			kout = 3;
-			k = 1;
-		} else if (is_blank(s + i, k)) {
-			l->space = started;
-			i += k;
-			continue;
-		} else {
-			out = p + i;
-			kout = k;
-		}
-		if (l->len + l->space + kout > DETAIL_MAX) {
-			l->cut = 1;
-			break;
-		}
-		if (l->space)
-			l->d[l->len++] = ' ';
-		memcpy(l->d + l->len, out, kout);
-		l->len += kout;
-		l->space = 0;
-		started = 1;
-		i += k;
-	}
-}
-
-/* Ends the line; a cut one loses whole characters to make room for "…". */
-static size_t
-line_end(struct line *l)
-{
-	if (l->cut) {
-		while (l->len > DETAIL_MAX - (sizeof "\xe2\x80\xa6" - 1)) {
-			l->len--;
-			while (l->len > 0 && (l->d[l->len] & 0xc0) == 0x80)
-				l->len--;
-		}
-	}
-	while (l->len > 0 && l->d[l->len - 1] == ' ')
-		l->len--;
-	if (l->cut) {
-		memcpy(l->d + l->len, "\xe2\x80\xa6", 3);
-		l->len += 3;
-	}
-	l->d[l->len] = '\0';
-	return l->len;
 }
 
 /*
@@ -2932,7 +3013,7 @@ line_end(struct line *l)
 static size_t
 reason_line(const struct results *r, char dst[DETAIL_MAX + 1])
 {
-	struct line l = { dst, 0, 0, 0 };
+	struct line l = { .d = dst, .max = DETAIL_MAX };
 	const char *id = res_str(r, r->reason[R_NODE_ID]);
 	const char *name = res_str(r, r->reason[R_NODE_NAME]);
 	const char *type = res_str(r, r->reason[R_EXC_TYPE]);
@@ -3111,36 +3192,35 @@ put_json_row(const struct task *t, const char *bad)
 static void
 put_head(const struct task *t, const char *bad)
 {
-	char shown[2 * SHOW_MAX + 1];
-
-	if (opt.append) {
+	if (opt.append)
 		put_record(t->text, t->text_len);
-	} else if (bad == NULL) {
+	else if (bad == NULL)
 		fputs(t->id, stdout);
-	} else {
-		tsv_escape(shown, bad, t->show_len);
-		fputs(shown, stdout);
-	}
+	else
+		put_clean(bad, t->show_len, CLEAN_TEXT);
 	printf("\t%s", state_name(t));
 }
 
 /*
  * With -o a row has a third field: a row per output file with its URL (or a
  * text output's text); for a FAILED task, why; for any other row, nothing.
+ * Each is cleaned as it is printed, the URL so that it still works.
  */
 static void
 put_detail_rows(const struct task *t, const char *bad)
 {
 	const struct results *r = &t->res;
+	const struct output *o;
 	char line[DETAIL_MAX + 1];
 	const char *d;
 	size_t i, n = 0;
 
 	for (i = 0; i < r->n; i++) {
-		d = res_str(r, r->v[i].url != 0 ? r->v[i].url : r->v[i].text);
+		o = &r->v[i];
+		d = res_str(r, o->url != 0 ? o->url : o->text);
 		put_head(t, bad);
 		putchar('\t');
-		put_tsv_field(d, strlen(d));
+		put_clean(d, strlen(d), o->url != 0 ? CLEAN_URL : CLEAN_TEXT);
 		putchar('\n');
 	}
 	if (r->n > 0)
@@ -3149,7 +3229,7 @@ put_detail_rows(const struct task *t, const char *bad)
 		n = reason_line(r, line);
 	put_head(t, bad);
 	putchar('\t');
-	put_tsv_field(line, n);
+	put_clean(line, n, CLEAN_TEXT);
 	putchar('\n');
 }
 

@@ -227,14 +227,178 @@ END_TEST
 
 /* ------------------------------------------------------------ escaping */
 
-START_TEST(tsv_escaping)
-{
-	char out[64];
+/*
+ * The unsafe characters, as ranges of code points: each one in the middle
+ * of "a" and "b", printed each way (see enum clean), must be replaced if
+ * the row says it is unsafe and kept if not.
+ */
+static const struct unsafe_case {
+	unsigned long lo, hi;
+	int unsafe;
+} unsafe_cases[] = {
+	{ 0x00, 0x1f, 1 },		/* C0, each: NUL, BEL, BS, TAB, newline, CR, ESC... */
+	{ 0x20, 0x7e, 0 },		/* printable ASCII */
+	{ 0x7f, 0x7f, 1 },		/* DEL */
+	{ 0x80, 0x9f, 1 },		/* C1, each: PAD... NEL, CSI, OSC */
+	{ 0xa0, 0xff, 0 },		/* NBSP, Latin-1: é */
+	{ 0x061c, 0x061c, 0 },		/* ALM, a mark that overrides nothing */
+	{ 0x200e, 0x200f, 0 },		/* LRM, RLM: the same */
+	{ 0x2027, 0x2027, 0 },
+	{ 0x2028, 0x2029, 1 },		/* line and paragraph separators */
+	{ 0x202a, 0x202e, 1 },		/* LRE, RLE, PDF, LRO, RLO */
+	{ 0x202f, 0x202f, 0 },
+	{ 0x2065, 0x2065, 0 },
+	{ 0x2066, 0x2069, 1 },		/* LRI, RLI, FSI, PDI */
+	{ 0x206a, 0x206a, 0 },
+	{ 0x4e2d, 0x4e2d, 0 },		/* 中 */
+	{ 0xfffd, 0xfffd, 0 },		/* the replacement character itself */
+	{ 0x1f600, 0x1f600, 0 },	/* an emoji, four bytes */
+};
 
-	tsv_escape(out, "a\tb\nc\rd\\e", 9);
-	ck_assert_str_eq(out, "a\\tb\\nc\\rd\\\\e");
-	tsv_escape(out, "x\0y", 3);
-	ck_assert_str_eq(out, "x\\0y");
+/* U+FFFD REPLACEMENT CHARACTER and U+2026 HORIZONTAL ELLIPSIS in UTF-8. */
+#define REPL	"\xef\xbf\xbd"
+#define ELLIPSIS "\xe2\x80\xa6"
+
+/* What put_clean() writes for n bytes at s; the caller frees it. */
+static char *
+put_cleaned(const char *s, size_t n, enum clean how)
+{
+	FILE *saved = stdout;
+	char *buf = NULL;
+	size_t len = 0;
+
+	ck_assert_ptr_nonnull(stdout = open_memstream(&buf, &len));
+	put_clean(s, n, how);
+	ck_assert_int_eq(fclose(stdout), 0);
+	stdout = saved;
+	return buf;
+}
+
+/* What line_add() and line_end() make of s, in buf (DETAIL_MAX + 1 bytes). */
+static const char *
+line_cleaned(const char *s, char *buf)
+{
+	struct line l = { .d = buf, .max = DETAIL_MAX };
+
+	line_add(&l, s);
+	line_end(&l);
+	return buf;
+}
+
+/* Writes code point cp as UTF-8 at d; returns the length. */
+static size_t
+utf8_put(char *d, unsigned long cp)
+{
+	char *e = d;
+
+	put_utf8(&e, cp);
+	return e - d;
+}
+
+START_TEST(unsafe_table)
+{
+	const struct unsafe_case *c = &unsafe_cases[_i];
+	char in[16], want[64], json[64], line[DETAIL_MAX + 1], *got, *w;
+	unsigned long cp;
+	size_t n, k;
+
+	for (cp = c->lo; cp <= c->hi; cp++) {
+		in[0] = 'a';
+		n = 1 + utf8_put(in + 1, cp);
+		in[n++] = 'b';
+		in[n] = '\0';
+		ck_assert_msg(unsafe_char(cp) == c->unsafe, "U+%04lX", cp);
+
+		/* A line: a space for an unsafe character (and a space). */
+		if (cp != 0)
+			ck_assert_msg(strcmp(line_cleaned(in, line),
+			    c->unsafe ? "a b" : in) == 0, "U+%04lX as a line: %s", cp, line);
+
+		/* Text: TSV escapes, or U+FFFD. */
+		got = put_cleaned(in, n, CLEAN_TEXT);
+		if (cp < 0x80 && strchr("\t\n\r\\", (int)cp) != NULL)
+			snprintf(want, sizeof want, "a\\%cb", cp == '\t' ? 't' : cp == '\n' ? 'n' :
+			    cp == '\r' ? 'r' : cp == 0 ? '0' : '\\');
+		else
+			snprintf(want, sizeof want, "%s", c->unsafe ? "a" REPL "b" : in);
+		ck_assert_msg(strcmp(got, want) == 0, "U+%04lX as text: %s", cp, got);
+		free(got);
+
+		/* A URL: every byte of the character as %XX, also for ' ', '"' and '\'. */
+		got = put_cleaned(in, n, CLEAN_URL);
+		w = want;
+		*w++ = 'a';
+		for (k = 1; k < n - 1; k++)
+			if (c->unsafe || cp == ' ' || cp == '"' || cp == '\\')
+				w += sprintf(w, "%%%02X", (unsigned char)in[k]);
+			else
+				*w++ = in[k];
+		strcpy(w, "b");
+		ck_assert_msg(strcmp(got, want) == 0, "U+%04lX as a URL: %s", cp, got);
+		free(got);
+
+		/* JSON: an escape, the short one where JSON has one. */
+		json_escape(json, in, n);
+		if (cp == '\t' || cp == '\n' || cp == '\r' || cp == '"' || cp == '\\')
+			snprintf(want, sizeof want, "a\\%cb", cp == '\t' ? 't' : cp == '\n' ? 'n' :
+			    cp == '\r' ? 'r' : (int)cp);
+		else if (c->unsafe)
+			snprintf(want, sizeof want, "a\\u%04lxb", cp);
+		else
+			snprintf(want, sizeof want, "%s", in);
+		ck_assert_msg(strcmp(json, want) == 0, "U+%04lX in JSON: %s", cp, json);
+	}
+}
+END_TEST
+
+/*
+ * Text as the API may give it, and what each way of printing makes of it:
+ * a line (reasons, causes), a TSV text field (text outputs, bad input) and
+ * a URL.
+ */
+static const struct clean_case {
+	const char *name, *in, *line, *text, *url;
+} clean_cases[] = {
+	{ "an escape sequence", "https://x/\x1b[31mred",
+	    "https://x/ [31mred", "https://x/" REPL "[31mred", "https://x/%1B[31mred" },
+	{ "a right-to-left override", "https://x/\xe2\x80\xae" "evil.png",
+	    "https://x/ evil.png", "https://x/" REPL "evil.png", "https://x/%E2%80%AEevil.png" },
+	{ "space, quote, backslash", "a b\"c\\d",
+	    "a b\"c\\d", "a b\"c\\\\d", "a%20b%22c%5Cd" },
+	{ "TAB, newline, CR", "a\tb\nc\rd", "a b c d", "a\\tb\\nc\\rd", "a%09b%0Ac%0Dd" },
+	{ "runs and ends", " \t a \x1b\x1b  b \xe2\x80\xa8",
+	    "a b", " \\t a " REPL REPL "  b " REPL, "%20%09%20a%20%1B%1B%20%20b%20%E2%80%A8" },
+	{ "C1 as UTF-8, and as a raw byte", "a\xc2\x9b" "1m\x9b" "2J",
+	    "a 1m" REPL "2J", "a" REPL "1m" REPL "2J", "a%C2%9B1m%9B2J" },
+	{ "a byte never in UTF-8", "a\xff" "b", "a" REPL "b", "a" REPL "b", "a%FFb" },
+	{ "a lone continuation byte", "a\x80" "b", "a" REPL "b", "a" REPL "b", "a%80b" },
+	{ "a cut character", "a\xc3(", "a" REPL "(", "a" REPL "(", "a%C3(" },
+	{ "a cut character at the end", "a\xe4\xbd", "a" REPL REPL, "a" REPL REPL, "a%E4%BD" },
+	{ "overlong '/'", "\xc0\xaf", REPL REPL, REPL REPL, "%C0%AF" },
+	{ "an encoded surrogate", "\xed\xa0\x80", REPL REPL REPL, REPL REPL REPL, "%ED%A0%80" },
+	{ "beyond U+10FFFF", "\xf4\x90\x80\x80", REPL REPL REPL REPL, REPL REPL REPL REPL,
+	    "%F4%90%80%80" },
+	{ "kept: accents, CJK, emoji", "\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80",
+	    "\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80", "\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80",
+	    "\xc3\xa9\xe4\xb8\xad\xf0\x9f\x98\x80" },
+	{ "kept: a URL already encoded", "https://x/a%20b?q=1&r='2'#f",
+	    "https://x/a%20b?q=1&r='2'#f", "https://x/a%20b?q=1&r='2'#f",
+	    "https://x/a%20b?q=1&r='2'#f" },
+};
+
+START_TEST(clean_table)
+{
+	const struct clean_case *c = &clean_cases[_i];
+	char line[DETAIL_MAX + 1], *got;
+
+	ck_assert_msg(strcmp(line_cleaned(c->in, line), c->line) == 0, "%s: line '%s'",
+	    c->name, line);
+	got = put_cleaned(c->in, strlen(c->in), CLEAN_TEXT);
+	ck_assert_msg(strcmp(got, c->text) == 0, "%s: text '%s'", c->name, got);
+	free(got);
+	got = put_cleaned(c->in, strlen(c->in), CLEAN_URL);
+	ck_assert_msg(strcmp(got, c->url) == 0, "%s: URL '%s'", c->name, got);
+	free(got);
 }
 END_TEST
 
@@ -340,7 +504,7 @@ static const struct classify_case {
 	{ "other code, no message", CURLE_OK, 200, 0, "{\"code\":888}", 0,
 	    OUT_ERROR, "API error 888 (no message)", 0, NULL },
 	{ "other code", CURLE_OK, 200, 0, "{\"code\":301,\"msg\":\"a\\nb\"}", 0,
-	    OUT_ERROR, "API error 301 (a?b)", 0, NULL },
+	    OUT_ERROR, "API error 301 (a b)", 0, NULL },
 	{ "429 with Retry-After", CURLE_OK, 429, 7, "<html>", 0,
 	    OUT_RETRY, "HTTP 429", 7, NULL },
 	{ "503", CURLE_OK, 503, 0, "", 0, OUT_RETRY, "HTTP 503", 0, NULL },
@@ -574,10 +738,6 @@ START_TEST(loopback_hosts)
 END_TEST
 
 /* ---------------------------------------------- results and reasons */
-
-/* U+FFFD REPLACEMENT CHARACTER and U+2026 HORIZONTAL ELLIPSIS in UTF-8. */
-#define REPL	"\xef\xbf\xbd"
-#define ELLIPSIS "\xe2\x80\xa6"
 
 /* The stand-in's standard failure reason, as one line. */
 #define STD_LINE "node 276 SONIC_PreData: TypeError: SONIC_PreData.sampler_main() missing " \
@@ -823,65 +983,90 @@ static const struct results_classify_case {
 	const char *hint;
 	int has_code;
 	long code;
+	const char *id;		/* the task asked about (NULL: any) */
 } results_classify_cases[] = {
 	{ "files", REQ_OUTPUTS, "{\"code\":0,\"msg\":\"success\",\"data\":[]}", 0,
-	    OUT_RESULTS, "", NULL, 1, 0 },
+	    OUT_RESULTS, "", NULL, 1, 0, NULL },
 	{ "failure", REQ_OUTPUTS, "{\"code\":805,\"data\":{\"failedReason\":{}}}", 0,
-	    OUT_RESULTS, "", NULL, 1, 805 },
+	    OUT_RESULTS, "", NULL, 1, 805, NULL },
 	{ "804 after SUCCESS: not ready", REQ_OUTPUTS,
 	    "{\"code\":804,\"msg\":\"APIKEY_TASK_IS_RUNNING\",\"data\":null}", 0,
-	    OUT_RETRY, "API error 804 (APIKEY_TASK_IS_RUNNING)", NULL, 1, 804 },
+	    OUT_RETRY, "API error 804 (APIKEY_TASK_IS_RUNNING)", NULL, 1, 804, NULL },
 	{ "813 after SUCCESS: not ready", REQ_OUTPUTS, "{\"code\":813,\"data\":null}", 0,
-	    OUT_RETRY, "API error 813 (APIKEY_TASK_IS_QUEUED)", NULL, 1, 813 },
+	    OUT_RETRY, "API error 813 (APIKEY_TASK_IS_QUEUED)", NULL, 1, 813, NULL },
 	{ "code 0 without a list", REQ_OUTPUTS, "{\"code\":0,\"msg\":\"running\"}", 0,
-	    OUT_RETRY, "outputs not ready (running)", NULL, 1, 0 },
+	    OUT_RETRY, "outputs not ready (running)", NULL, 1, 0, NULL },
 	{ "outputs: not found", REQ_OUTPUTS, "{\"code\":807,\"data\":null}", 0,
-	    OUT_NOT_FOUND, "API error 807 (APIKEY_TASK_NOT_FOUND)", NULL, 1, 807 },
+	    OUT_NOT_FOUND, "API error 807 (APIKEY_TASK_NOT_FOUND)", NULL, 1, 807, NULL },
 	{ "outputs: bad key", REQ_OUTPUTS, "{\"code\":802,\"msg\":\"APIKEY_UNAUTHORIZED\"}", 0,
-	    OUT_FATAL, "API error 802 (APIKEY_UNAUTHORIZED)", SITE_HINT, 1, 802 },
+	    OUT_FATAL, "API error 802 (APIKEY_UNAUTHORIZED)", SITE_HINT, 1, 802, NULL },
 	{ "outputs: other code", REQ_OUTPUTS, "{\"code\":301,\"msg\":\"PARAMS_INVALID\"}", 0,
-	    OUT_ERROR, "API error 301 (PARAMS_INVALID)", NULL, 1, 301 },
+	    OUT_ERROR, "API error 301 (PARAMS_INVALID)", NULL, 1, 301, NULL },
 	{ "outputs: unparseable", REQ_OUTPUTS, "{\"data\":[]}", 0,
-	    OUT_ERROR, "unparseable reply", NULL, 0, 0 },
+	    OUT_ERROR, "unparseable reply", NULL, 0, 0, NULL },
 	{ "outputs: larger cap", REQ_OUTPUTS, "", 1,
-	    OUT_ERROR, "reply larger than 1024 KiB", NULL, 0, 0 },
+	    OUT_ERROR, "reply larger than 1024 KiB", NULL, 0, 0, NULL },
 	{ "v2 state", REQ_V2, "{\"status\":\"RUNNING\",\"errorCode\":\"\"}", 0,
-	    OUT_STATE, "RUNNING", NULL, 0, 0 },
+	    OUT_STATE, "RUNNING", NULL, 0, 0, NULL },
 	{ "v2 failed with a code", REQ_V2,
 	    "{\"status\":\"FAILED\",\"errorCode\":\"1505\",\"errorMessage\":\"refused\"}", 0,
-	    OUT_STATE, "FAILED", NULL, 1, 1505 },
+	    OUT_STATE, "FAILED", NULL, 1, 1505, NULL },
 	{ "v2 future state", REQ_V2, "{\"status\":\"CANCEL\"}", 0, OUT_STATE, "CANCEL", NULL,
-	    0, 0 },
+	    0, 0, NULL },
 	{ "v2 lower case", REQ_V2, "{\"status\":\"success\"}", 0,
-	    OUT_ERROR, "reply has an unexpected state", NULL, 0, 0 },
+	    OUT_ERROR, "reply has an unexpected state", NULL, 0, 0, NULL },
 	{ "v2 bad key, string", REQ_V2,
 	    "{\"status\":\"\",\"errorCode\":\"806\",\"errorMessage\":\"APIKEY_USER_NOT_FOUND\"}", 0,
-	    OUT_FATAL, "API error 806 (APIKEY_USER_NOT_FOUND)", SITE_HINT, 1, 806 },
+	    OUT_FATAL, "API error 806 (APIKEY_USER_NOT_FOUND)", SITE_HINT, 1, 806, NULL },
 	{ "v2 bad key, number, no message", REQ_V2, "{\"status\":\"\",\"errorCode\":1002}", 0,
-	    OUT_FATAL, "API error 1002 (INVALID_API_KEY)", NULL, 1, 1002 },
+	    OUT_FATAL, "API error 1002 (INVALID_API_KEY)", NULL, 1, 1002, NULL },
 	{ "v2 unknown task 1007", REQ_V2, "{\"taskId\":\"\",\"errorCode\":\"1007\"}", 0,
-	    OUT_NOT_FOUND, "API error 1007 (TASK_NOT_FOUND)", NULL, 1, 1007 },
+	    OUT_NOT_FOUND, "API error 1007 (TASK_NOT_FOUND)", NULL, 1, 1007, "9210" },
 	{ "v2 not found 1004", REQ_V2, "{\"errorCode\":1004}", 0,
-	    OUT_NOT_FOUND, "API error 1004 (TASK_NOT_FOUND_OR_EXPIRED)", NULL, 1, 1004 },
+	    OUT_NOT_FOUND, "API error 1004 (TASK_NOT_FOUND_OR_EXPIRED)", NULL, 1, 1004, NULL },
 	{ "v2 rate limit", REQ_V2, "{\"errorCode\":\"1003\",\"errorMessage\":\"slow down\"}", 0,
-	    OUT_RETRY, "API error 1003 (slow down)", NULL, 1, 1003 },
+	    OUT_RETRY, "API error 1003 (slow down)", NULL, 1, 1003, NULL },
 	{ "v2 other code", REQ_V2, "{\"errorCode\":\"1501\",\"errorMessage\":\"a\\nb\"}", 0,
-	    OUT_ERROR, "API error 1501 (a?b)", NULL, 1, 1501 },
+	    OUT_ERROR, "API error 1501 (a b)", NULL, 1, 1501, NULL },
 	{ "v2 code that is no number", REQ_V2, "{\"errorCode\":\"E42\"}", 0,
-	    OUT_ERROR, "API error E42 (no message)", NULL, 0, 0 },
+	    OUT_ERROR, "API error E42 (no message)", NULL, 0, 0, NULL },
 	{ "v2 nothing", REQ_V2, "{\"taskId\":\"1\",\"errorCode\":\"0\"}", 0,
-	    OUT_ERROR, "reply has no status", NULL, 1, 0 },
-	{ "v2 not JSON", REQ_V2, "<html>", 0, OUT_ERROR, "unparseable reply", NULL, 0, 0 },
-	{ "v2 larger cap", REQ_V2, "", 1, OUT_ERROR, "reply larger than 1024 KiB", NULL, 0, 0 },
+	    OUT_ERROR, "reply has no status", NULL, 1, 0, NULL },
+	{ "v2 not JSON", REQ_V2, "<html>", 0, OUT_ERROR, "unparseable reply", NULL, 0, 0, NULL },
+	{ "v2 the task asked about", REQ_V2, "{\"taskId\":\"42\",\"status\":\"RUNNING\"}", 0,
+	    OUT_STATE, "RUNNING", NULL, 0, 0, "42" },
+	{ "v2 another task", REQ_V2, "{\"taskId\":\"43\",\"status\":\"SUCCESS\","
+	    "\"results\":[{\"url\":\"u\"}]}", 0,
+	    OUT_ERROR, "reply is for task 43", NULL, 0, 0, "42" },
+	{ "v2 another task, with an error code", REQ_V2,
+	    "{\"taskId\":\"43\",\"errorCode\":\"806\"}", 0,
+	    OUT_ERROR, "reply is for task 43", NULL, 1, 806, "42" },
+	{ "v2 leading zeros do not count", REQ_V2, "{\"taskId\":\"0042\",\"status\":\"QUEUED\"}",
+	    0, OUT_STATE, "QUEUED", NULL, 0, 0, "00042" },
+	{ "v2 taskId a number", REQ_V2, "{\"taskId\":42,\"status\":\"QUEUED\"}", 0,
+	    OUT_STATE, "QUEUED", NULL, 0, 0, "42" },
+	{ "v2 taskId another number", REQ_V2, "{\"taskId\":4.2,\"status\":\"QUEUED\"}", 0,
+	    OUT_ERROR, "reply is for task 4.2", NULL, 0, 0, "42" },
+	{ "v2 taskId null", REQ_V2, "{\"taskId\":null,\"status\":\"QUEUED\"}", 0,
+	    OUT_STATE, "QUEUED", NULL, 0, 0, "42" },
+	{ "v2 taskId cleaned in the cause", REQ_V2,
+	    "{\"taskId\":\"\\u202e42\\u001b[2J\",\"status\":\"SUCCESS\"}", 0,
+	    OUT_ERROR, "reply is for task 42 [2J", NULL, 0, 0, "42" },
+	{ "v2 taskId too long", REQ_V2,
+	    "{\"taskId\":\"1234567890123456789012345678901234567890\",\"status\":\"SUCCESS\"}", 0,
+	    OUT_ERROR, "reply is for task 123456789012345678901234567890123" ELLIPSIS, NULL, 0, 0,
+	    "42" },
+	{ "v2 larger cap", REQ_V2, "", 1, OUT_ERROR, "reply larger than 1024 KiB", NULL, 0, 0,
+	    NULL },
 };
 
 START_TEST(classify_results_table)
 {
 	const struct results_classify_case *c = &results_classify_cases[_i];
 	struct results res = { 0 };
-	struct attempt a = { .kind = c->kind, .rc = c->too_big ? CURLE_WRITE_ERROR : CURLE_OK,
-	    .http = 200, .body = c->body, .len = strlen(c->body), .too_big = c->too_big,
-	    .res = &res };
+	struct attempt a = { .kind = c->kind, .id = c->id,
+	    .rc = c->too_big ? CURLE_WRITE_ERROR : CURLE_OK, .http = 200, .body = c->body,
+	    .len = strlen(c->body), .too_big = c->too_big, .res = &res };
 	struct outcome o;
 
 	classify(&a, &o);
@@ -973,7 +1158,8 @@ unit_suite(void)
 	tcase_add_test(tc, items_fields);
 	tcase_add_test(tc, reader_records);
 	tcase_add_test(tc, reader_long_line_bounded);
-	tcase_add_test(tc, tsv_escaping);
+	tcase_add_loop_test(tc, unsafe_table, 0, NELEM(unsafe_cases));
+	tcase_add_loop_test(tc, clean_table, 0, NELEM(clean_cases));
 	tcase_add_test(tc, json_escaping);
 	tcase_add_test(tc, body_bytes);
 	tcase_add_test(tc, reply_plain);

@@ -1,15 +1,19 @@
 /*
  * libFuzzer target: the reply parsers of the outputs endpoint and of the v2
  * query, and the rows made from what they read.  The first byte picks the
- * endpoint (bit 0: v2), whether the traceback is kept (bit 1) and the rows
- * (bit 2: JSON); the rest is the reply.  Any bytes must be read or refused
+ * endpoint (bit 0: v2), whether the traceback is kept (bit 1), the rows
+ * (bit 2: JSON) and whether the reply must be about task 1 (bit 3); the
+ * rest is the reply.  Any bytes must be read or refused
  * without reading out of bounds; an outcome's state must be a state word;
  * results must stay within the reply's size; the reason line must be one
- * clean TSV field, and the rows must be written without a fault.
+ * clean TSV field; and the rows, their URLs, texts and reason, and the
+ * cause said with an error row, must be clean (see fuzz.h).
  */
+#define _GNU_SOURCE
 #define RHQ_NO_MAIN
 #pragma GCC diagnostic ignored "-Wunused-function"
 #include "../rhq.c"
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -24,9 +28,8 @@ check_string(const struct results *r, size_t off)
 static void
 check_results(const struct results *r, size_t len)
 {
-	char line[DETAIL_MAX + 1];
-	const unsigned char *s;
-	size_t i, n, k;
+	char line[DETAIL_MAX + 2];
+	size_t i, n;
 
 	/* Every string is a decoded token of the reply, each added once. */
 	if (r->len > len + 1 || r->n > len)
@@ -45,11 +48,10 @@ check_results(const struct results *r, size_t len)
 	for (i = 0; i < R_NFIELDS; i++)
 		check_string(r, r->reason[i]);
 	n = reason_line(r, line);
-	if (n > DETAIL_MAX || n != strlen(line))
+	if (n > DETAIL_MAX || n != strlen(line) || strchr(line, '\t') != NULL)
 		abort();
-	for (s = (const unsigned char *)line; *s; s += k)
-		if (*s < ' ' || *s == 0x7f || (k = utf8_len(s, strlen((const char *)s))) == 0)
-			abort();
+	line[n] = '\n';
+	assert_clean(line, n + 1, 0);
 }
 
 int
@@ -63,14 +65,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
-	if (t.id[0] == '\0' && freopen("/dev/null", "w", stdout) == NULL)
-		return 0;
 	/* An exact-size copy, so reading one byte past the reply is caught. */
 	if ((copy = malloc(size - 1 ? size - 1 : 1)) == NULL)
 		return 0;
 	memcpy(copy, data + 1, size - 1);
 	a.kind = data[0] & 1 ? REQ_V2 : REQ_OUTPUTS;
 	a.traceback = (data[0] & 2) != 0;
+	a.id = data[0] & 8 ? "1" : NULL;
 	a.body = copy;
 	a.len = size - 1;
 	results_reset(&res);	/* an empty reply is not parsed: nothing of the last one stays */
@@ -88,8 +89,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snprintf(t.state, sizeof t.state, "%s", o.kind == OUT_STATE ? o.state : "FAILED");
 	results_copy(&t.res, &res);
 	opt.outputs = 1;
-	opt.json = opt.traceback = (data[0] & 4) != 0;
-	put_row(&t);
+	opt.traceback = (data[0] & 4) != 0;
+	check_rows(&t, opt.traceback, 2);
+	/* An outcome with a cause: the error row and its message. */
+	if (o.kind != OUT_STATE && o.kind != OUT_RESULTS) {
+		t.own = OWN_ERROR;
+		set_why(&t, o.why);
+		results_reset(&t.res);
+		check_rows(&t, opt.traceback, 2);
+	}
 	free(copy);
 	return 0;
 }

@@ -121,4 +121,26 @@
 #define ID_OUTPUTS_CODE0 "9220"	/* SUCCESS; v1: {"code":0,"msg":"task is running",
 				   "data":null}, then one file; v2: one file */
 
+/*
+ * Text that must not reach a terminal as it is: C0 and C1 controls, line
+ * separators, bidirectional controls, bytes that are not UTF-8.
+ */
+#define ID_HOSTILE_URLS	"9230"	/* SUCCESS; v1, v2: four files, their URLs <BASE>/output/
+				   then "\u001b[31mred", "\u202eevil.png",
+				   "a b\t\"c\\d" and a raw FF byte ".png",
+				   "\u00e9" and a raw U+4E2D ".png"; v2 then a text
+				   output "red \u001b[31m, \u202eevil\u2028end\ttab" */
+#define ID_BIDI_REASON	"9231"	/* FAILED; v1: 805, v2: FAILED; node_id "9", node_name
+				   "Save", raw U+202E, "IMG", exception_type
+				   "ValueError", exception_message "bad file
+				   \u202egnp.exe\u202c, see \u2066log\u2069" */
+#define ID_V2_HOSTILE_ERROR "9232" /* -; v2: status "", errorCode "1005", errorMessage
+				   "too \u202efast\u001b\u2028now", then errorCode
+				   "1501", errorMessage "refused\u0085\u202eyes" and a
+				   raw FF byte */
+#define ID_V2_OTHER_TASK "9233"	/* -; v2: SUCCESS, one file, but taskId
+				   "1904152026220003329" */
+#define ID_V2_HOSTILE_TASK "9234" /* -; v2: SUCCESS, one file, but taskId
+				   "\u202e<ID>\u001b[2J" */
+
 #endif

@@ -39,6 +39,30 @@
 #define FILE_PAT(id, n, type)	LINE(id, "SUCCESS", "*/output/" id "_" n "." type)
 #define TEXT_DETAIL		"a cat\\ton a mat\\nline 2 \\\\ \xc3\xa9"
 
+/*
+ * ID_HOSTILE_URLS's rows: URLs with an escape sequence, an override, a space,
+ * TAB, quote, backslash and a bad byte, percent-encoded; letters kept.  Under
+ * v2, its text output: TSV escapes, U+FFFD for the rest.
+ */
+#define HOSTILE_URL_ROWS \
+	ROW(ID_HOSTILE_URLS, "SUCCESS", "%BASE/output/%1B[31mred") \
+	ROW(ID_HOSTILE_URLS, "SUCCESS", "%BASE/output/%E2%80%AEevil.png") \
+	ROW(ID_HOSTILE_URLS, "SUCCESS", "%BASE/output/a%20b%09%22c%5Cd%FF.png") \
+	ROW(ID_HOSTILE_URLS, "SUCCESS", "%BASE/output/\xc3\xa9\xe4\xb8\xad.png")
+#define HOSTILE_TEXT_ROW \
+	ROW(ID_HOSTILE_URLS, "SUCCESS", "red " REPL "[31m, " REPL "evil" REPL "end\\ttab")
+/* The same in JSON: as the API gave them, escaped. */
+#define HOSTILE_URLS_JSON \
+	"\"outputs\":[{\"url\":\"%BASE/output/\\u001b[31mred\",\"type\":\"\",\"node\":\"\"}," \
+	"{\"url\":\"%BASE/output/\\u202eevil.png\",\"type\":\"\",\"node\":\"\"}," \
+	"{\"url\":\"%BASE/output/a b\\t\\\"c\\\\d" REPL ".png\",\"type\":\"\",\"node\":\"\"}," \
+	"{\"url\":\"%BASE/output/\xc3\xa9\xe4\xb8\xad.png\",\"type\":\"\",\"node\":\"\"}"
+/* ID_BIDI_REASON's reason: each override, isolate and its end a space. */
+#define BIDI_LINE	"node 9 Save IMG: ValueError: bad file gnp.exe , see log"
+#define BIDI_REASON_JSON "\"reason\":{\"node_id\":\"9\",\"node_name\":\"Save\\u202eIMG\"," \
+			"\"exception_type\":\"ValueError\",\"exception_message\":\"bad file " \
+			"\\u202egnp.exe\\u202c, see \\u2066log\\u2069\"}"
+
 #define RETRY		"--retry-delay", "0.01"
 #define WAIT		"--wait", "--interval", "0.05"
 #define V2		"--api", "v2"
@@ -248,6 +272,18 @@ static const struct row v1[] = {
 	{ .name = "the hostile reason stays one clean row", .argv = ARGS("-o", ID_HOSTILE_REASON),
 	  .out_start = ID_HOSTILE_REASON "\tFAILED\tnode 77 Bad Node: ", .check = hostile_row,
 	  .requests = 2 },
+	{ .name = "URLs: controls, spaces and bidi controls percent-encoded",
+	  .argv = ARGS("-o", ID_HOSTILE_URLS), .out = HOSTILE_URL_ROWS, .requests = 2 },
+	{ .name = "a reason with bidi controls: one clean line",
+	  .argv = ARGS("-o", ID_BIDI_REASON), .out = ROW(ID_BIDI_REASON, "FAILED", BIDI_LINE),
+	  .requests = 2 },
+	{ .name = "JSON: URLs and reasons as the API gave them, escaped",
+	  .argv = ARGS("-o", "--json", ID_HOSTILE_URLS, ID_BIDI_REASON),
+	  .out = "{\"id\":\"9230\",\"state\":\"SUCCESS\",\"code\":0,\"msg\":\"success\","
+	      HOSTILE_URLS_JSON "]}\n"
+	      "{\"id\":\"9231\",\"state\":\"FAILED\",\"code\":805,"
+	      "\"msg\":\"APIKEY_TASK_STATUS_ERROR\"," BIDI_REASON_JSON "}\n",
+	  .requests = 4 },
 	{ .name = "--traceback: the whole traceback",
 	  .argv = ARGS("-o", "--json", "--traceback", ID_FAILED),
 	  .out_start = "{\"id\":\"9204\",\"state\":\"FAILED\",\"code\":805,"
@@ -357,10 +393,44 @@ static const struct row v2[] = {
 	  .argv = ARGS(V2, "-o", "--json", "--traceback", ID_HOSTILE_REASON),
 	  .out = "{\"id\":\"9205\",\"state\":\"FAILED\",\"cost_time\":\"12\",\"reason\":{"
 	      "\"node_id\":\"77\",\"node_name\":\"Bad\\tNode\\r\\n\","
-	      "\"exception_type\":\"Value\xe2\x80\xa8" "Error\",\"exception_message\":\"line one\\n"
-	      "line two\\ttabbed \\u001b[31mred\\u001b[0m \xc2\x85next " REPL REPL " end " L100 L100
+	      "\"exception_type\":\"Value\\u2028Error\",\"exception_message\":\"line one\\n"
+	      "line two\\ttabbed \\u001b[31mred\\u001b[0m \\u0085next " REPL REPL " end " L100 L100
 	      "\",\"traceback\":\"\\u001b]0;title\\u0007\"}}\n",
 	  .requests = 1 },
+	{ .name = "URLs and a text output with controls and bidi controls",
+	  .argv = ARGS(V2, "-o", ID_HOSTILE_URLS), .out = HOSTILE_URL_ROWS HOSTILE_TEXT_ROW,
+	  .requests = 1 },
+	{ .name = "a reason with bidi controls: one clean line",
+	  .argv = ARGS(V2, "-o", ID_BIDI_REASON),
+	  .out = ROW(ID_BIDI_REASON, "FAILED", BIDI_LINE), .requests = 1 },
+	{ .name = "JSON: URLs, text and reasons as the API gave them, escaped",
+	  .argv = ARGS(V2, "-o", "--json", ID_HOSTILE_URLS, ID_BIDI_REASON),
+	  .out = "{\"id\":\"9230\",\"state\":\"SUCCESS\"," HOSTILE_URLS_JSON ","
+	      "{\"url\":\"\",\"type\":\"txt\",\"node\":\"\","
+	      "\"text\":\"red \\u001b[31m, \\u202eevil\\u2028end\\ttab\"}],\"cost_time\":\"12\"}\n"
+	      "{\"id\":\"9231\",\"state\":\"FAILED\",\"cost_time\":\"12\"," BIDI_REASON_JSON "}\n",
+	  .requests = 2 },
+	{ .name = "causes on stderr and -v lines: one clean line",
+	  .argv = ARGS(V2, "-o", "-v", RETRY, ID_V2_HOSTILE_ERROR), .status = 1,
+	  .out = ROW(ID_V2_HOSTILE_ERROR, "ERROR", ""),
+	  .err_lines = ARGS("rhq: 9232: HTTP 200, * s, new connection",
+	      "rhq: 9232: API error 1005 (too fast now), retrying in * s",
+	      "rhq: 9232: HTTP 200, * s, reused connection",
+	      "rhq: 9232: API error 1501 (refused yes" REPL ")"),
+	  .requests = 2 },
+	{ .name = "a reply for another task: an ERROR row, its taskId cleaned in the cause",
+	  .argv = ARGS(V2, "-o", ID_ONE_FILE, ID_V2_OTHER_TASK, ID_V2_HOSTILE_TASK, ID_V2_UNKNOWN),
+	  .status = 1,
+	  .out = FILE_ROW(ID_ONE_FILE, "1", "png") ROW(ID_V2_OTHER_TASK, "ERROR", "")
+	      ROW(ID_V2_HOSTILE_TASK, "ERROR", "") ROW(ID_V2_UNKNOWN, "NOT_FOUND", ""),
+	  .err = "rhq: 9233: reply is for task 1904152026220003329\n"
+	      "rhq: 9234: reply is for task 9234 [2J\n",
+	  .requests = 4 },
+	{ .name = "a reply for another task in JSON",
+	  .argv = ARGS(V2, "-o", "--json", ID_V2_OTHER_TASK), .status = 1,
+	  .out = "{\"id\":\"9233\",\"state\":\"ERROR\","
+	      "\"error\":\"reply is for task 1904152026220003329\"}\n",
+	  .err = "rhq: 9233: reply is for task 1904152026220003329\n", .requests = 1 },
 	{ .name = "--traceback: the whole traceback",
 	  .argv = ARGS(V2, "-o", "--json", "--traceback", ID_FAILED),
 	  .out_start = "{\"id\":\"9204\",\"state\":\"FAILED\",\"cost_time\":\"12\",\"reason\":{",
@@ -392,6 +462,23 @@ START_TEST(cookbook_download)
 }
 END_TEST
 
+/* URLs go through xargs to a command one word each, whatever the API put in them. */
+START_TEST(urls_through_xargs)
+{
+	char want[2048];
+	struct proc p;
+
+	proc_spawn(&p, &(struct spawn){ .shell = "$RHQ -o " ID_HOSTILE_URLS " | cut -f 3 | "
+	    "xargs -n 1 printf '<%s>\\n'" });
+	proc_finish(&p, harness_timeout());
+	snprintf(want, sizeof want, "<%s/output/%%1B[31mred>\n<%s/output/%%E2%%80%%AEevil.png>\n"
+	    "<%s/output/a%%20b%%09%%22c%%5Cd%%FF.png>\n<%s/output/\xc3\xa9\xe4\xb8\xad.png>\n",
+	    harness_base_url, harness_base_url, harness_base_url, harness_base_url);
+	ck_assert_run(&p, 0, want, "");
+	proc_free(&p);
+}
+END_TEST
+
 Suite *
 results_suite(void)
 {
@@ -401,6 +488,7 @@ results_suite(void)
 	tc = server_tcase("v1");
 	ADD_ROWS(tc, v1);
 	add_test(tc, cookbook_download);
+	add_test(tc, urls_through_xargs);
 	suite_add_tcase(s, tc);
 
 	tc = server_tcase("v2");

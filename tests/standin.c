@@ -277,6 +277,20 @@ enum endpoint { EP_STATUS, EP_OUTPUTS, EP_V2 };
 #define V2_STATE(state) V2_BODY("{ID}", state, "\"\"", "", "null", "null", "null")
 #define V2_ERROR(code, msg) V2_BODY("", "", code, msg, "null", "null", "null")
 
+/* The replies of ID_HOSTILE_URLS and ID_BIDI_REASON (ids.h). */
+#define HOSTILE_URLS(key) \
+    "{\"" key "\":\"{BASE}/output/\\u001b[31mred\"}," \
+    "{\"" key "\":\"{BASE}/output/\\u202eevil.png\"}," \
+    "{\"" key "\":\"{BASE}/output/a b\\t\\\"c\\\\d\xff.png\"}," \
+    "{\"" key "\":\"{BASE}/output/\\u00e9\xe4\xb8\xad.png\"}"
+#define HOSTILE_TEXT \
+    "{\"url\":null,\"outputType\":\"txt\"," \
+    "\"text\":\"red \\u001b[31m, \\u202eevil\\u2028end\\ttab\"}"
+#define BIDI_REASON \
+    "{\"node_id\":\"9\",\"node_name\":\"Save\xe2\x80\xae" "IMG\"," \
+    "\"exception_type\":\"ValueError\",\"exception_message\":\"bad file " \
+    "\\u202egnp.exe\\u202c, see \\u2066log\\u2069\"}"
+
 /* Ordinary taskIds, by value modulo 4: QUEUED, RUNNING, FAILED, SUCCESS. */
 static const char *const ordinary_outputs[4] = {
     ERROR_BODY(813, "APIKEY_TASK_IS_QUEUED"), ERROR_BODY(804, "APIKEY_TASK_IS_RUNNING"),
@@ -348,6 +362,19 @@ static const struct result_special result_specials[] = {
       { "{\"code\":0,\"msg\":\"task is running\",\"data\":null}",
         OUTPUTS_BODY(OUT_FILE("1", "png", "9")) },
       { V2_DONE(V2_FILE("1", "png", "9")) } },
+    { ID_HOSTILE_URLS, { SUCCESS_BODY }, { OUTPUTS_BODY(HOSTILE_URLS("fileUrl")) },
+      { V2_DONE(HOSTILE_URLS("url") "," HOSTILE_TEXT) } },
+    { ID_BIDI_REASON, { FAILED_BODY }, { OUTPUTS_FAILED(BIDI_REASON) },
+      { V2_FAILED(BIDI_REASON) } },
+    { ID_V2_HOSTILE_ERROR, { NULL }, { NULL },
+      { V2_ERROR("\"1005\"", "too \\u202efast\\u001b\\u2028now"),
+        V2_ERROR("\"1501\"", "refused\\u0085\\u202eyes\xff") } },
+    { ID_V2_OTHER_TASK, { NULL }, { NULL },
+      { V2_BODY("1904152026220003329", "SUCCESS", "\"\"", "", "{}", USAGE,
+                "[" V2_FILE("1", "png", "9") "]") } },
+    { ID_V2_HOSTILE_TASK, { NULL }, { NULL },
+      { V2_BODY("\\u202e{ID}\\u001b[2J", "SUCCESS", "\"\"", "", "{}", USAGE,
+                "[" V2_FILE("1", "png", "9") "]") } },
 };
 
 static const struct result_special *find_result_special(const char *id)

@@ -87,6 +87,7 @@ static const struct row input[] = {
 		"   \t\n"
 		"  # indented comment\n"
 		"1\0002\n"
+		"\x1b[2J\xe2\x80\xae" "9\n"
 		"7"),
 	  .status = 1,
 	  .out = "1\tRUNNING\n"
@@ -95,8 +96,10 @@ static const struct row input[] = {
 		 "x\\ty\\\\z\tINVALID\n"
 		 "0000\tINVALID\n"
 		 "123456789012345678901234567890123\tINVALID\n"
-		 "\xff\xfe\tINVALID\n"
+		 /* Bytes that are not UTF-8, ESC and U+202E: U+FFFD each. */
+		 "\xef\xbf\xbd\xef\xbf\xbd\tINVALID\n"
 		 "1\\02\tINVALID\n"
+		 "\xef\xbf\xbd[2J\xef\xbf\xbd" "9\tINVALID\n"
 		 "7\tSUCCESS\n",
 	  .err = "rhq: line 4: invalid task ID\n"
 		 "rhq: line 5: invalid task ID\n"
@@ -104,7 +107,8 @@ static const struct row input[] = {
 		 "rhq: line 7: invalid task ID\n"
 		 "rhq: line 8: invalid task ID\n"
 		 "rhq: line 9: invalid task ID\n"
-		 "rhq: line 12: invalid task ID\n",
+		 "rhq: line 12: invalid task ID\n"
+		 "rhq: line 13: invalid task ID\n",
 	  .requests = 2 },
 	{ .name = "IDs as arguments", .argv = ARGS("4", "x", "5"), .status = 1,
 	  .out = "4\tQUEUED\nx\tINVALID\n5\tRUNNING\n",
