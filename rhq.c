@@ -3011,24 +3011,24 @@ put_record(const char *p, size_t n)
 	}
 }
 
-/* Writes "key":"value" with the value escaped for JSON. */
+/* Writes "key":"value" to f with the value escaped for JSON. */
 static void
-put_json_string(const char *key, const char *s, size_t n)
+put_json_string(FILE *f, const char *key, const char *s, size_t n)
 {
 	char buf[6 * SHOW_MAX + 1], *big = NULL, *b;
 
 	b = n <= SHOW_MAX ? buf : (big = xmalloc(6 * n + 1));
 	json_escape(b, s, n);
-	printf("\"%s\":\"%s\"", key, b);
+	fprintf(f, "\"%s\":\"%s\"", key, b);
 	free(big);
 }
 
-/* Writes ,"key":"value" for a string of the task's results. */
+/* Writes ,"key":"value" to f for a string of the task's results. */
 static void
-put_json_member(const char *key, const char *s)
+put_json_member(FILE *f, const char *key, const char *s)
 {
-	putchar(',');
-	put_json_string(key, s, strlen(s));
+	putc(',', f);
+	put_json_string(f, key, s, strlen(s));
 }
 
 /*
@@ -3036,7 +3036,7 @@ put_json_member(const char *key, const char *s)
  * for a failure, "reason", as the API gave them.
  */
 static void
-put_json_results(const struct task *t)
+put_json_results(FILE *fp, const struct task *t)
 {
 	const struct results *r = &t->res;
 	const struct output *o;
@@ -3044,36 +3044,36 @@ put_json_results(const struct task *t)
 	int f, any = 0;
 
 	if (r->read && (r->n > 0 || (t->own == OWN_NONE && strcmp(t->state, "SUCCESS") == 0))) {
-		fputs(",\"outputs\":[", stdout);
+		fputs(",\"outputs\":[", fp);
 		for (i = 0; i < r->n; i++) {
 			o = &r->v[i];
-			fputs(i > 0 ? ",{" : "{", stdout);
-			put_json_string("url", res_str(r, o->url), strlen(res_str(r, o->url)));
-			put_json_member("type", res_str(r, o->type));
-			put_json_member("node", res_str(r, o->node));
+			fputs(i > 0 ? ",{" : "{", fp);
+			put_json_string(fp, "url", res_str(r, o->url), strlen(res_str(r, o->url)));
+			put_json_member(fp, "type", res_str(r, o->type));
+			put_json_member(fp, "node", res_str(r, o->node));
 			if (o->text != 0)
-				put_json_member("text", res_str(r, o->text));
-			putchar('}');
+				put_json_member(fp, "text", res_str(r, o->text));
+			putc('}', fp);
 		}
-		putchar(']');
+		putc(']', fp);
 	}
 	if (r->cost != 0)
-		put_json_member("cost_time", res_str(r, r->cost));
+		put_json_member(fp, "cost_time", res_str(r, r->cost));
 	for (f = 0; f < R_NFIELDS; f++)
 		any |= r->reason[f] != 0;
 	if (!any)
 		return;
-	fputs(",\"reason\":{", stdout);
+	fputs(",\"reason\":{", fp);
 	for (f = 0; f < R_NFIELDS; f++) {
 		if (f == R_TRACEBACK && !opt.traceback)
 			continue;
 		if (f == 0)
-			put_json_string(reason_keys[f], res_str(r, r->reason[f]),
+			put_json_string(fp, reason_keys[f], res_str(r, r->reason[f]),
 			    strlen(res_str(r, r->reason[f])));
 		else
-			put_json_member(reason_keys[f], res_str(r, r->reason[f]));
+			put_json_member(fp, reason_keys[f], res_str(r, r->reason[f]));
 	}
-	putchar('}');
+	putc('}', fp);
 }
 
 static void
@@ -3081,7 +3081,7 @@ put_json_row(const struct task *t, const char *bad)
 {
 	putchar('{');
 	if (bad != NULL)
-		put_json_string("id", bad, t->show_len);
+		put_json_string(stdout, "id", bad, t->show_len);
 	else
 		printf("\"id\":\"%s\"", t->id);
 	printf(",\"state\":\"%s\"", state_name(t));
@@ -3089,18 +3089,18 @@ put_json_row(const struct task *t, const char *bad)
 		printf(",\"code\":%ld", t->code);
 	if (t->has_msg) {
 		putchar(',');
-		put_json_string("msg", t->msg, strlen(t->msg));
+		put_json_string(stdout, "msg", t->msg, strlen(t->msg));
 	}
 	if (own_states[t->own].is_error && t->why != NULL) {
 		putchar(',');
-		put_json_string("error", t->why, strlen(t->why));
+		put_json_string(stdout, "error", t->why, strlen(t->why));
 	}
 	if (opt.append) {
 		putchar(',');
-		put_json_string("record", t->text, t->text_len);
+		put_json_string(stdout, "record", t->text, t->text_len);
 	}
 	if (opt.outputs)
-		put_json_results(t);
+		put_json_results(stdout, t);
 	fputs("}\n", stdout);
 }
 
