@@ -41,7 +41,7 @@ FUZZ_SECONDS = 60
 FUZZ_CC = clang
 
 TEST_SRC = tests/check_rhq.c tests/common.c tests/system.c tests/faults.c tests/workflow.c \
-	tests/outage.c tests/harness.c tests/results.c
+	tests/outage.c tests/harness.c tests/results.c tests/state.c
 TESTS = $(TEST_SRC) tests/harness.h tests/suites.h tests/seam.h tests/standin.h tests/ids.h
 
 all: rhq
