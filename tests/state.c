@@ -480,6 +480,41 @@ START_TEST(lock_held_by_another)
 }
 END_TEST
 
+/*
+ * The holder of the lock replaces FILE, as a compaction does, while rhq
+ * waits: rhq then reads and writes the new file, not the one it waited on.
+ */
+START_TEST(lock_then_replaced)
+{
+	struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	char text[1024], e[256], fresh[600], *after;
+	const char *args[MAX_ARGS];
+	struct proc p;
+	int fd;
+
+	new_state(HEADER);
+	entry(e, sizeof e, "3", "SUCCESS", 0);
+	snprintf(text, sizeof text, HEADER "%s", e);
+	snprintf(fresh, sizeof fresh, "%s", harness_file("state.new", text, 0, 0600));
+	ck_assert_int_ge(fd = open(state_path(), O_RDWR), 0);
+	ck_assert_int_eq(fcntl(fd, F_SETLK, &lock), 0);
+	proc_start(&p, NOENV, with_state(args, ARGS("-v", "3", "2")));
+	ck_assert_msg(proc_wait_err(&p, "waiting up to 10 s\n", harness_timeout() / 2),
+	    "rhq did not wait: %s", p.err_buf);
+	ck_assert_int_eq(rename(fresh, state_path()), 0);
+	close(fd);
+	proc_finish(&p, harness_timeout());
+	ck_assert_int_eq(p.status, 0);
+	ck_assert_str_eq(p.out_buf, "3\tSUCCESS\n2\tFAILED\n");
+	ck_assert_uint_eq(standin_requests(srv), 1);
+	after = state_text();
+	ck_assert_uint_eq(count_lines(after), 3);
+	ck_assert(strncmp(after, text, strlen(text)) == 0);
+	free(after);
+	proc_free(&p);
+}
+END_TEST
+
 /* Is FILE locked (by another process)? */
 static int
 locked(void)
@@ -820,6 +855,7 @@ state_suite(void)
 
 	tc = server_tcase("safe");
 	add_test(tc, lock_held_by_another);
+	add_test(tc, lock_then_replaced);
 	add_test(tc, two_runs_at_once);
 	add_test(tc, sigkill_mid_run);
 	add_test(tc, torn_last_line);
