@@ -1469,8 +1469,10 @@ state_open(void)
 
 			if (errno != EACCES && errno != EAGAIN)
 				die_errno("%s: cannot lock it", opt.state);
-			if (fcntl(sfile.fd, F_GETLK, &held) < 0 || held.l_type == F_UNLCK)
-				continue;
+			if (fcntl(sfile.fd, F_GETLK, &held) < 0)
+				held.l_pid = 0;		/* held, by whom is not known */
+			else if (held.l_type == F_UNLCK)
+				continue;		/* let go meanwhile: try again */
 			if (now() >= until)
 				die("%s: in use by another rhq (pid %ld); giving up after %d s",
 				    opt.state, (long)held.l_pid, STATE_LOCK_WAIT);
