@@ -41,7 +41,7 @@ FUZZ_SECONDS = 60
 FUZZ_CC = clang
 
 TEST_SRC = tests/check_rhq.c tests/common.c tests/system.c tests/faults.c tests/workflow.c \
-	tests/outage.c tests/harness.c tests/results.c
+	tests/outage.c tests/harness.c tests/results.c tests/state.c
 TESTS = $(TEST_SRC) tests/harness.h tests/suites.h tests/seam.h tests/standin.h tests/ids.h
 
 all: rhq
@@ -121,8 +121,9 @@ check-completions: rhq
 check-build:
 	sh tests/build.sh
 
-# libFuzzer targets for the reply parsers and the input reader, run from the
-# committed seeds for FUZZ_SECONDS each; new corpus entries go to tests/tmp.
+# libFuzzer targets for the reply parsers, the input reader and the state
+# file's loader, run from the committed seeds for FUZZ_SECONDS each; new
+# corpus entries go to tests/tmp.
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 tests/fuzz_reply: tests/fuzz_reply.c tests/fuzz.h rhq.c
@@ -137,12 +138,17 @@ tests/fuzz_input: tests/fuzz_input.c tests/fuzz.h rhq.c
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ tests/fuzz_input.c \
 	    $(CURL_LIBS) -lm
 
+tests/fuzz_state: tests/fuzz_state.c tests/fuzz.h rhq.c
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(CPPFLAGS) $(CURL_CFLAGS) -o $@ tests/fuzz_state.c \
+	    $(CURL_LIBS) -lm
+
 # Each run's log goes to tests/tmp; its last lines are shown, all of it on a crash.
-fuzz: tests/fuzz_reply tests/fuzz_results tests/fuzz_input
-	mkdir -p tests/tmp/reply tests/tmp/results tests/tmp/input
-	@for t in reply results input; do \
+fuzz: tests/fuzz_reply tests/fuzz_results tests/fuzz_input tests/fuzz_state
+	mkdir -p tests/tmp/reply tests/tmp/results tests/tmp/input tests/tmp/state
+	@for t in reply results input state; do \
 		echo "fuzz: $$t parser for $(FUZZ_SECONDS) s"; \
 		max=4096; [ $$t = results ] && max=16384; [ $$t = input ] && max=300000; \
+		[ $$t = state ] && max=16384; \
 		if tests/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$$max \
 		    -artifact_prefix=tests/tmp/ tests/tmp/$$t tests/corpus/$$t \
 		    >tests/tmp/fuzz-$$t.log 2>&1; then \
@@ -239,7 +245,7 @@ uninstall:
 
 clean:
 	rm -f rhq rhq-asan tests/standin tests/*.o tests/check_rhq tests/check_rhq-asan \
-	    tests/fuzz_reply tests/fuzz_results tests/fuzz_input
+	    tests/fuzz_reply tests/fuzz_results tests/fuzz_input tests/fuzz_state
 	rm -rf tests/tmp rhq_*.deb
 
 .PHONY: all check check-build check-completions check-programs check-unit check-asan check-valgrind \

@@ -14,12 +14,15 @@
  *   prologue   limits, defaults, types, all file-scope state, prototypes
  *   text       what of the network's text may be printed, and how it is cleaned
  *   input      records from stdin or the arguments, and what each asks for
+ *   state      the state file (--state): its lock, its lines checked and indexed
+ *              by task ID, and the tasks it answers
  *   task       the window of tasks, in input order, and how records become tasks
  *   request    the request body and the reused easy handles that carry it
  *   classify   a finished attempt becomes an outcome value (pure)
  *   apply      an outcome changes its task, and what rhq knows of the API:
  *              outages and the pace of requests (the only code that does)
- *   output     rows, the summary and the progress line
+ *   output     rows, the summary and the progress line; what the state file
+ *              learns, appended, and its compaction
  *   scheduler  one heap of due tasks, the rate, the loop that ties it together
  *   main       options, the key, setup and teardown
  *
@@ -85,6 +88,9 @@
 #define RATE_MIN	0.5		/* requests a second throttling leaves at least */
 #define RECOVER_SECS	10.0		/* a cut rate grows by its old value in this */
 #define METER_TAU	1.0		/* seconds the measured rate looks back */
+#define STATE_VERSION	1		/* of the state file's format */
+#define STATE_LOCK_WAIT	10		/* seconds to wait for another rhq's lock */
+#define STATE_BAD_SHOWN	10		/* bad lines of a state file named one by one */
 
 /* Defaults, used by both the options and --help. */
 #define DEF_TIMEOUT		30
@@ -122,12 +128,15 @@ static struct options {
 	int outputs, traceback;	/* -o; --traceback */
 	enum api { API_V1 = 1, API_V2 = 2 } api;
 	int progress;		/* -1 never, 0 when stderr is a terminal, 1 always */
+	const char *state;	/* --state or RHQ_STATE; NULL: none */
+	int refresh;		/* --refresh */
+	double state_max_age;	/* --state-max-age; negative: none */
 } opt = {
 	.api = API_V1,
 	.timeout = DEF_TIMEOUT, .connect_timeout = DEF_CONNECT_TIMEOUT,
 	.retry_delay = DEF_RETRY_DELAY, .retries = DEF_RETRIES,
 	.jobs = DEF_JOBS, .interval = DEF_INTERVAL, .delim = '\t', .sep = '\n',
-	.max_failures = DEF_MAX_FAILURES,
+	.max_failures = DEF_MAX_FAILURES, .state_max_age = -1,
 };
 
 /*
@@ -135,7 +144,7 @@ static struct options {
  * environment is only the default, and options that exclude each other are
  * caught).
  */
-static const char *base_option, *api_option;
+static const char *base_option, *api_option, *state_option;
 static int base_url_set, site_set, deadline_set, delim_set, interval_set, max_outage_set;
 
 /*
@@ -267,6 +276,15 @@ struct task {
 	double failing_since;		/* when the first failed try of this poll was sent */
 	enum req req;			/* what its next request asks */
 	struct results res;		/* -o: what it made, or why it failed */
+	enum { FROM_NOTHING, FROM_API, FROM_STATE } from;	/* what settled its row */
+	/*
+	 * With a state file, under v1 with -o: the status reply's code and msg,
+	 * kept when the outputs reply's replace them in the row.
+	 */
+	int has_status_code, has_status_msg;
+	long status_code;
+	char *status_msg;
+	size_t status_msg_cap;
 };
 
 static struct {
@@ -361,6 +379,7 @@ enum outcome_kind {
 	OUT_INVALID,	/* the record is not a task ID: nothing was sent */
 	OUT_DEADLINE,	/* --deadline came: the last known state stands */
 	OUT_RESULTS,	/* v1 outputs: the files or the failure; the state stands */
+	OUT_STORED,	/* the state file knows the task: nothing was sent */
 };
 
 struct outcome {
@@ -504,6 +523,8 @@ static struct {
 	struct { char name[STATE_MAX + 1]; unsigned long n; } states[32];
 	int nstates;
 	unsigned long other;		/* rows of states beyond the table */
+	unsigned long requests;		/* requests sent */
+	unsigned long stored;		/* rows the state file answered */
 } tally;
 
 /*
@@ -587,6 +608,58 @@ static struct {
 static volatile sig_atomic_t got_signal;
 
 /*
+ * The state file (--state): what earlier runs learned of finished tasks, so
+ * that a cron job asks only about the tasks it does not know yet.  JSON
+ * Lines: a first line that names the format and its version, then a line a
+ * task (see rhq(1), FILES).  It is locked for the whole run, read whole and
+ * checked line by line; each good line is indexed by task ID in an
+ * open-addressing table of offsets into the buffer, a later line replacing
+ * an earlier one, and is read in full only when a task asks for it.  What a
+ * run learns is appended, a line per write(2), as soon as it is known.
+ *
+ * A slot of the table is 0 (empty), or the offset of an entry's ID in buf
+ * plus one, with bits of the ID's hash beside it (most slots that do not
+ * hold an ID are told so without reading buf) and what a task must know of
+ * the entry before it reads more of it.
+ */
+#define SLOT_OFFSET	(((uint64_t)1 << 40) - 1)	/* the ID's offset in buf, plus one */
+#define SLOT_TAG_SHIFT	40
+#define SLOT_TAG	((((uint64_t)1 << 18) - 1) << SLOT_TAG_SHIFT)	/* its hash's top bits */
+#define SLOT_V2		((uint64_t)1 << 58)	/* the entry is of v2 */
+#define SLOT_FAILED	((uint64_t)1 << 59)	/* FAILED, not SUCCESS */
+#define SLOT_RESULTS	((uint64_t)1 << 60)	/* it has results (-o) */
+#define SLOT_TRACEBACK	((uint64_t)1 << 61)	/* its reason has a traceback */
+#define SLOT_REPLACED	((uint64_t)1 << 62)	/* this run appended a newer line */
+#define SLOT_EXPIRED	((uint64_t)1 << 63)	/* older than --state-max-age */
+#define SLOT_FACTS	(SLOT_V2 | SLOT_FAILED | SLOT_RESULTS | SLOT_TRACEBACK)
+
+/* What loading a line of the state file finds out of it. */
+struct entry_head {
+	size_t id_at, id_len;		/* where its ID is in the line */
+	long long learned;
+	uint64_t facts;			/* SLOT_FACTS */
+};
+
+static struct {
+	int fd;				/* -1: no state file */
+	char *buf;			/* the file as read */
+	size_t len;			/* its bytes, all of them whole lines */
+	size_t entries;			/* where the entries start: after the first line */
+	uint64_t *slots;
+	size_t mask;			/* slots - 1, a power of two less one */
+	unsigned long live, dead;	/* lines still of use, and not (a run's estimate) */
+	unsigned long bad;		/* lines that are no entry, skipped */
+	off_t size;			/* the file's length: whole lines only */
+	unsigned long appended;
+	int failed;			/* a write failed: no more appends, exit 2 */
+	long long now;			/* the wall clock when the run started */
+	FILE *mem;			/* one entry, written as the JSON rows are */
+	char *mem_buf;
+	size_t mem_len;
+	struct results res;		/* an entry's results, read for a task */
+} sfile = { .fd = -1 };
+
+/*
  * The time seam.  Every reading of the clock and every wait for sockets or
  * stdin goes through these two pointers, so the tests can run the scheduler
  * on a clock of their own that moves only while rhq waits, instead of
@@ -621,6 +694,12 @@ static int input_next(struct input *, struct record *);
 static enum item parse_item(const char *, size_t, int, char[ID_MAX + 1], const char **,
     size_t *);
 static int next_record(struct record *, const char **);
+/* State */
+static void state_open(void);
+static int state_header(const char *, size_t, long *);
+static void state_index(int);
+static const char *entry_check(const char *, size_t, struct entry_head *);
+static int state_answer(struct task *);
 /* Task */
 static struct task *task_at(unsigned long);
 static int add_tasks(void);
@@ -632,7 +711,16 @@ static size_t json_escape(char *, const char *, size_t);
 static size_t build_body(char *, const char *);
 static void start_request(struct job *, unsigned long, double);
 static void finish_request(struct job *, CURLcode);
-/* Classify and apply */
+/* Classify and apply; the JSON readers there serve the state file too */
+static long json_unescape(const char *, size_t, char *, size_t);
+static int tokenize(const char *, size_t, jsmntok_t *, int, jsmntok_t **);
+static int skip_value(const jsmntok_t *, int, int);
+static int is_member(const jsmntok_t *, int, int);
+static int member(const char *, const jsmntok_t *, int, int, const char *);
+static int tok_is(const char *, const jsmntok_t *, const char *);
+static int parse_code(const char *, const jsmntok_t *, long *);
+static int pool_add(struct results *, const char *, const jsmntok_t *, size_t *);
+static int read_reason(struct results *, const char *, const jsmntok_t *, int, int, int);
 static int parse_reply(const char *, size_t, struct reply *);
 static int parse_outputs_reply(const char *, size_t, struct reply *, struct results *, int);
 static int parse_v2_reply(const char *, size_t, struct v2_reply *, struct results *, int);
@@ -642,6 +730,9 @@ static void apply(struct task *, const struct outcome *, double);
 static void put_clean(const char *, size_t, enum clean);
 static size_t reason_line(const struct results *, char[DETAIL_MAX + 1]);
 static void row_ready(struct task *);
+static void state_append(const struct task *);
+static int state_write(const char *, size_t);
+static int state_finish(int);
 static int write_rows(void);
 static void put_summary(void);
 static void progress_draw(double);
@@ -1154,6 +1245,514 @@ next_record(struct record *rec, const char **what)
 	return -1;
 }
 
+/* ---------------------------------------------------------------- state */
+
+/*
+ * The members of an entry of the state file and what each holds: a
+ * string, a whole number, the list of outputs (objects of strings) or the
+ * reason (an object of strings).  The first four every entry has.  They are
+ * named as the JSON rows name them; "outputs_code" and "outputs_msg" are
+ * the code and msg that the rows of -o show under v1, those of the outputs
+ * reply; "error_code" and "error_message" what a v2 reply said beside a
+ * failure, from which a TSV row of -o words it when there is no reason.
+ */
+enum entry_member {
+	E_ID, E_STATE, E_LEARNED, E_API, E_CODE, E_MSG, E_OUTPUTS_CODE, E_OUTPUTS_MSG,
+	E_OUTPUTS, E_COST, E_REASON, E_ERROR_CODE, E_ERROR_MSG, E_NMEMBERS
+};
+
+static const struct {
+	const char *key;
+	enum { M_STRING, M_NUMBER, M_LIST, M_OBJECT } kind;
+} entry_members[E_NMEMBERS] = {
+	[E_ID] = { "id", M_STRING }, [E_STATE] = { "state", M_STRING },
+	[E_LEARNED] = { "learned", M_NUMBER }, [E_API] = { "api", M_STRING },
+	[E_CODE] = { "code", M_NUMBER }, [E_MSG] = { "msg", M_STRING },
+	[E_OUTPUTS_CODE] = { "outputs_code", M_NUMBER },
+	[E_OUTPUTS_MSG] = { "outputs_msg", M_STRING },
+	[E_OUTPUTS] = { "outputs", M_LIST }, [E_COST] = { "cost_time", M_STRING },
+	[E_REASON] = { "reason", M_OBJECT }, [E_ERROR_CODE] = { "error_code", M_STRING },
+	[E_ERROR_MSG] = { "error_message", M_STRING },
+};
+
+/* The members of an output in an entry, named as the JSON rows name them. */
+static const struct {
+	const char *key;
+	size_t field;
+} entry_output_keys[] = {
+	{ "url", offsetof(struct output, url) },
+	{ "type", offsetof(struct output, type) },
+	{ "node", offsetof(struct output, node) },
+	{ "text", offsetof(struct output, text) },
+};
+
+/*
+ * Is the token a whole number (no fraction, no exponent) of at most 18
+ * digits, which cannot overflow?  Its value goes to *v.
+ */
+static int
+whole_number(const char *js, const jsmntok_t *t, long long *v)
+{
+	const char *s = js + t->start, *e = js + t->end;
+	int minus = s < e && *s == '-';
+	long long x = 0;
+
+	s += minus;
+	if (t->type != JSMN_PRIMITIVE || s == e || e - s > 18)
+		return 0;
+	for (; s < e; s++) {
+		if (*s < '0' || *s > '9')
+			return 0;
+		x = x * 10 + (*s - '0');
+	}
+	*v = minus ? -x : x;
+	return 1;
+}
+
+/* Is the token at o an object whose members are all strings? */
+static int
+object_of_strings(const jsmntok_t *t, int n, int o)
+{
+	int i = o + 1, k;
+
+	if (t[o].type != JSMN_OBJECT)
+		return 0;
+	for (k = 0; k < t[o].size; k++, i += 2)
+		if (!is_member(t, i, n) || t[i + 1].type != JSMN_STRING)
+			return 0;
+	return 1;
+}
+
+/* Is the token at a an array of objects of strings? */
+static int
+list_of_objects(const jsmntok_t *t, int n, int a)
+{
+	int i = a + 1, k;
+
+	if (t[a].type != JSMN_ARRAY)
+		return 0;
+	for (k = 0; k < t[a].size && i < n; k++, i = skip_value(t, i, n))
+		if (!object_of_strings(t, n, i))
+			return 0;
+	return k == t[a].size;
+}
+
+/*
+ * Finds the members of an entry, tokenized (n tokens), that rhq reads:
+ * at[m] is the token of member m's value, or -1.  Other members are left
+ * alone.  Returns NULL, or what is wrong with the entry.
+ */
+static const char *
+entry_read(const char *js, const jsmntok_t *t, int n, int at[E_NMEMBERS])
+{
+	static const char *const wrong[] = {
+		[M_STRING] = "is not a string", [M_NUMBER] = "is not a whole number",
+		[M_LIST] = "is not a list of objects of strings",
+		[M_OBJECT] = "is not an object of strings",
+	};
+	static char why[64];
+	const jsmntok_t *v;
+	long long number;
+	int i, k, m, ok = 0;
+
+	for (m = 0; m < E_NMEMBERS; m++)
+		at[m] = -1;
+	for (i = 1, k = 0; k < t[0].size && i < n; k++, i = skip_value(t, i, n)) {
+		if (!is_member(t, i, n))
+			return "not a JSON object";
+		for (m = 0; m < E_NMEMBERS && (js[t[i].start] != entry_members[m].key[0] ||
+		    !tok_is(js, &t[i], entry_members[m].key)); m++)
+			;
+		if (m == E_NMEMBERS)
+			continue;
+		v = &t[i + 1];
+		switch (entry_members[m].kind) {
+		case M_STRING:
+			ok = v->type == JSMN_STRING;
+			break;
+		case M_NUMBER:
+			ok = whole_number(js, v, &number);
+			break;
+		case M_LIST:
+			ok = list_of_objects(t, n, i + 1);
+			break;
+		case M_OBJECT:
+			ok = object_of_strings(t, n, i + 1);
+			break;
+		}
+		if (!ok) {
+			snprintf(why, sizeof why, "\"%s\" %s", entry_members[m].key,
+			    wrong[entry_members[m].kind]);
+			return why;
+		}
+		at[m] = i + 1;
+	}
+	for (m = E_ID; m <= E_API; m++)
+		if (at[m] < 0) {
+			snprintf(why, sizeof why, "no \"%s\"", entry_members[m].key);
+			return why;
+		}
+	v = &t[at[E_ID]];
+	if (!valid_task_id(js + v->start, v->end - v->start))
+		return "\"id\" is not a task ID";
+	if (!tok_is(js, &t[at[E_STATE]], "SUCCESS") && !tok_is(js, &t[at[E_STATE]], "FAILED"))
+		return "\"state\" is neither SUCCESS nor FAILED";
+	if (!tok_is(js, &t[at[E_API]], "v1") && !tok_is(js, &t[at[E_API]], "v2"))
+		return "\"api\" is neither v1 nor v2";
+	if (js[t[at[E_LEARNED]].start] == '-')
+		return "\"learned\" is not a time";
+	return NULL;
+}
+
+/*
+ * Checks one line of the state file (without its newline): what loading it
+ * finds out, or what is wrong with it.
+ */
+static const char *
+entry_check(const char *p, size_t len, struct entry_head *h)
+{
+	jsmntok_t stack_tokens[64], *t;
+	int n, at[E_NMEMBERS];
+	const char *why;
+
+	if (len == 0)
+		return "empty line";
+	if ((n = tokenize(p, len, stack_tokens, NELEM(stack_tokens), &t)) < 0) {
+		why = "not a JSON object";
+	} else if ((why = entry_read(p, t, n, at)) == NULL) {
+		h->id_at = t[at[E_ID]].start;
+		h->id_len = t[at[E_ID]].end - t[at[E_ID]].start;
+		whole_number(p, &t[at[E_LEARNED]], &h->learned);
+		h->facts = (tok_is(p, &t[at[E_API]], "v2") ? SLOT_V2 : 0) |
+		    (tok_is(p, &t[at[E_STATE]], "FAILED") ? SLOT_FAILED : 0) |
+		    (at[E_OUTPUTS] >= 0 ? SLOT_RESULTS : 0) |
+		    (at[E_REASON] >= 0 && member(p, t, n, at[E_REASON], "traceback") >= 0 ?
+		    SLOT_TRACEBACK : 0);
+	}
+	if (t != stack_tokens)
+		free(t);
+	return why;
+}
+
+/*
+ * Reads the first line of a state file: 1, and its version in *version, when
+ * it is a JSON object whose "rhq_state" is a whole number above 0; 0 when it
+ * is anything else, which rhq did not write.
+ */
+static int
+state_header(const char *p, size_t len, long *version)
+{
+	jsmntok_t stack_tokens[16], *t;
+	int n, v, ok = 0;
+
+	if ((n = tokenize(p, len, stack_tokens, NELEM(stack_tokens), &t)) >= 0 &&
+	    (v = member(p, t, n, 0, "rhq_state")) >= 0)
+		ok = parse_code(p, &t[v], version) == 0 && *version > 0;
+	if (t != stack_tokens)
+		free(t);
+	return ok;
+}
+
+static uint64_t
+id_hash(const char *s, size_t n)
+{
+	uint64_t h = 14695981039346656037u;	/* FNV-1a */
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*s++) * 1099511628211u;
+	return h;
+}
+
+/*
+ * The slot of the table that holds task ID id (n digits), or the empty slot
+ * where it would go; *tag is the slot's tag for it.  The table always has
+ * empty slots: it has twice as many as the file has lines.  An ID in the
+ * buffer is followed by its closing quote, so comparing stops there, inside
+ * the line.
+ */
+static uint64_t *
+state_slot(const char *id, size_t n, uint64_t *tag)
+{
+	uint64_t h = id_hash(id, n), s;
+	size_t i = h & sfile.mask, k;
+	const char *p;
+
+	*tag = h >> (64 - 18) << SLOT_TAG_SHIFT;
+	for (;; i = (i + 1) & sfile.mask) {
+		if ((s = sfile.slots[i]) == 0)
+			return &sfile.slots[i];
+		if ((s & SLOT_TAG) != *tag)
+			continue;
+		p = sfile.buf + (s & SLOT_OFFSET) - 1;
+		for (k = 0; k < n && p[k] == id[k]; k++)
+			;
+		if (k == n && p[n] == '"')
+			return &sfile.slots[i];
+	}
+}
+
+/*
+ * Checks and indexes the entries of the buffer, which end in newlines (only
+ * the fuzzer gives a last line without one).  A bad line is named, with its
+ * number, when report says so (the first STATE_BAD_SHOWN of them), and
+ * skipped.  Counts the lines still of use, live, and the others, dead: bad,
+ * replaced by a later line, or older than --state-max-age.
+ */
+static void
+state_index(int report)
+{
+	const char *p = sfile.buf + sfile.entries, *end = sfile.buf + sfile.len, *nl, *why;
+	unsigned long line = 1, lines = 0;
+	struct entry_head h;
+	uint64_t *slot, tag;
+	size_t cap, i;
+
+	for (nl = p; nl < end && (nl = memchr(nl, '\n', end - nl)) != NULL; nl++)
+		lines++;
+	lines += end > p && end[-1] != '\n';
+	for (cap = 16; cap < 2 * lines; cap *= 2)
+		;
+	sfile.slots = xcalloc(cap, sizeof *sfile.slots);
+	sfile.mask = cap - 1;
+	sfile.bad = 0;
+	for (; p < end; p = nl + 1) {
+		line++;
+		if ((nl = memchr(p, '\n', end - p)) == NULL)
+			nl = end;
+		if ((why = entry_check(p, nl - p, &h)) != NULL) {
+			if (report && sfile.bad < STATE_BAD_SHOWN)
+				note("%s:%lu: %s; skipped", opt.state, line, why);
+			sfile.bad++;
+			continue;
+		}
+		slot = state_slot(p + h.id_at, h.id_len, &tag);
+		*slot = (uint64_t)(p + h.id_at - sfile.buf + 1) | tag | h.facts;
+		if (opt.state_max_age >= 0 && sfile.now - h.learned > opt.state_max_age)
+			*slot |= SLOT_EXPIRED;
+	}
+	if (report && sfile.bad > STATE_BAD_SHOWN)
+		note("%s: %lu more bad lines skipped", opt.state, sfile.bad - STATE_BAD_SHOWN);
+	sfile.live = 0;
+	for (i = 0; i < cap; i++)
+		sfile.live += sfile.slots[i] != 0 && !(sfile.slots[i] & SLOT_EXPIRED);
+	sfile.dead = lines - sfile.live;
+}
+
+/*
+ * Reads the whole state file into the buffer, which then holds whole lines
+ * only.  A new (empty) file gets its first line.  A last line without its
+ * newline was torn by a crash or a full disk: it is named and cut off the
+ * file, so that what is appended starts a line of its own.  A file whose
+ * first line is not that of a state file is left alone: rhq exits.
+ */
+static void
+state_read(void)
+{
+	const char *nl;
+	size_t cap = 65536, n = 0, k;
+	unsigned long line;
+	ssize_t r;
+	long version;
+	struct stat st;
+	char header[32];
+
+	if (fstat(sfile.fd, &st) == 0 && st.st_size > 0)
+		cap = (size_t)st.st_size + 1;
+	if (cap > SLOT_OFFSET)
+		die("%s: too large for a state file", opt.state);
+	sfile.buf = xmalloc(cap);
+	while ((r = pread(sfile.fd, sfile.buf + n, cap - n, n)) != 0) {
+		if (r < 0 && errno != EINTR)
+			die_errno("%s", opt.state);
+		n += r > 0 ? r : 0;
+		if (n == cap)
+			sfile.buf = xrealloc(sfile.buf, cap *= 2);
+	}
+	sfile.len = n;
+	sfile.size = n;
+	if (n == 0) {
+		k = snprintf(header, sizeof header, "{\"rhq_state\":%d}\n", STATE_VERSION);
+		state_write(header, k);
+		return;
+	}
+	nl = memchr(sfile.buf, '\n', n);
+	if (!state_header(sfile.buf, nl != NULL ? (size_t)(nl - sfile.buf) : n, &version))
+		die("%s: not an rhq state file", opt.state);
+	if (version > STATE_VERSION)
+		die("%s: state file version %ld is newer than this rhq reads (%d)", opt.state,
+		    version, STATE_VERSION);
+	if (nl == NULL) {
+		/* The first line alone, without its newline: whole, but not ended. */
+		state_write("\n", 1);
+		sfile.entries = sfile.len;
+		return;
+	}
+	sfile.entries = nl + 1 - sfile.buf;
+	if (sfile.buf[n - 1] == '\n')
+		return;
+	for (k = n; sfile.buf[k - 1] != '\n'; k--)
+		;
+	for (line = 1, nl = sfile.buf; (nl = memchr(nl, '\n', k - (nl - sfile.buf))) != NULL;
+	    nl++)
+		line++;
+	note("%s:%lu: truncated line; skipped", opt.state, line);
+	if (ftruncate(sfile.fd, k) < 0)
+		die_errno("%s: cannot cut off its truncated last line", opt.state);
+	sfile.len = sfile.size = k;
+}
+
+/*
+ * Opens and locks the state file, waiting up to STATE_LOCK_WAIT seconds for
+ * another rhq that holds it, on rhq's clock.  Once it is locked, the file at
+ * the path must still be the one opened: another rhq that compacted it has
+ * put a new one there, and that is opened instead.  Then reads and indexes
+ * it.
+ */
+static void
+state_open(void)
+{
+	struct flock lock = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	double until = now() + STATE_LOCK_WAIT;
+	struct stat st, at_path;
+	int said = 0;
+
+	for (;;) {
+		sfile.fd = open(opt.state, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+		if (sfile.fd < 0 || fstat(sfile.fd, &st) < 0)
+			die_errno("%s", opt.state);
+		if (!S_ISREG(st.st_mode))
+			die("%s: not a regular file", opt.state);
+		while (fcntl(sfile.fd, F_SETLK, &lock) < 0) {
+			struct flock held = lock;
+
+			if (errno != EACCES && errno != EAGAIN)
+				die_errno("%s: cannot lock it", opt.state);
+			if (fcntl(sfile.fd, F_GETLK, &held) < 0)
+				held.l_pid = 0;		/* held, by whom is not known */
+			else if (held.l_type == F_UNLCK)
+				continue;		/* let go meanwhile: try again */
+			if (now() >= until)
+				die("%s: in use by another rhq (pid %ld); giving up after %d s",
+				    opt.state, (long)held.l_pid, STATE_LOCK_WAIT);
+			if (opt.verbose && !said++)
+				note("%s: in use by another rhq (pid %ld); waiting up to %d s",
+				    opt.state, (long)held.l_pid, STATE_LOCK_WAIT);
+			wait_events(NULL, 0, 100);
+		}
+		if (stat(opt.state, &at_path) == 0 && at_path.st_dev == st.st_dev &&
+		    at_path.st_ino == st.st_ino)
+			break;
+		close(sfile.fd);
+		if (now() >= until)
+			die("%s: replaced again and again by another rhq; giving up", opt.state);
+	}
+	sfile.now = time(NULL);
+	state_read();
+	state_index(1);
+	if ((sfile.mem = open_memstream(&sfile.mem_buf, &sfile.mem_len)) == NULL)
+		die("out of memory");
+}
+
+/* Reads an entry's results (-o) into r, as a reply's are read. */
+static int
+entry_results(const char *js, const jsmntok_t *t, int n, const int at[E_NMEMBERS],
+    struct results *r)
+{
+	int a = at[E_OUTPUTS], i, j, k, m;
+	size_t e;
+
+	results_reset(r);
+	r->read = a >= 0;
+	if (a >= 0 && t[a].size > 0 && (size_t)t[a].size > r->vcap) {
+		r->vcap = t[a].size;
+		r->v = xrealloc(r->v, r->vcap * sizeof *r->v);
+	}
+	for (i = a + 1, k = 0; a >= 0 && k < t[a].size; k++, i = skip_value(t, i, n)) {
+		struct output out = { 0 };
+
+		for (j = i + 1, m = 0; m < t[i].size; m++, j += 2)
+			for (e = 0; e < NELEM(entry_output_keys); e++)
+				if (tok_is(js, &t[j], entry_output_keys[e].key) &&
+				    pool_add(r, js, &t[j + 1],
+				    (size_t *)((char *)&out + entry_output_keys[e].field)) < 0)
+					return -1;
+		if (out.url != 0 || out.text != 0)
+			r->v[r->n++] = out;
+	}
+	if ((at[E_REASON] >= 0 && read_reason(r, js, t, n, at[E_REASON], 1) < 0) ||
+	    (at[E_COST] >= 0 && pool_add(r, js, &t[at[E_COST]], &r->cost) < 0) ||
+	    (at[E_ERROR_CODE] >= 0 && pool_add(r, js, &t[at[E_ERROR_CODE]], &r->err_code) < 0) ||
+	    (at[E_ERROR_MSG] >= 0 && pool_add(r, js, &t[at[E_ERROR_MSG]], &r->err_msg) < 0))
+		return -1;
+	return 0;
+}
+
+/*
+ * Reads the details of the entry whose ID is at offset id_off of the buffer
+ * into its outcome, as a reply's are read: the code and msg the JSON rows
+ * show and, with -o, its results.  Returns 1, or 0 when it cannot.
+ */
+static int
+entry_details(size_t id_off, struct outcome *o)
+{
+	const char *js = sfile.buf + id_off, *end = sfile.buf + sfile.len, *nl;
+	jsmntok_t stack_tokens[64], *t;
+	int n, at[E_NMEMBERS], ok = 0, c, m;
+
+	while (js > sfile.buf + sfile.entries && js[-1] != '\n')
+		js--;
+	if ((nl = memchr(js, '\n', end - js)) == NULL)
+		nl = end;
+	if ((n = tokenize(js, nl - js, stack_tokens, NELEM(stack_tokens), &t)) < 0 ||
+	    entry_read(js, t, n, at) != NULL)
+		goto out;
+	/* Under v1 the rows of -o show the outputs reply's code and msg. */
+	c = opt.outputs && opt.api == API_V1 ? E_OUTPUTS_CODE : E_CODE;
+	m = opt.outputs && opt.api == API_V1 ? E_OUTPUTS_MSG : E_MSG;
+	if (at[c] >= 0)
+		o->has_code = parse_code(js, &t[at[c]], &o->code) == 0;
+	if (at[m] >= 0)
+		o->has_msg = json_unescape(js + t[at[m]].start, t[at[m]].end - t[at[m]].start,
+		    o->msg, sizeof o->msg) >= 0;
+	if (opt.outputs) {
+		if (entry_results(js, t, n, at, &sfile.res) < 0)
+			goto out;
+		o->res = &sfile.res;
+	}
+	ok = 1;
+out:
+	if (t != stack_tokens)
+		free(t);
+	return ok;
+}
+
+/*
+ * Answers a task from the state file when its entry there does for this run:
+ * an entry of the same API, not older than --state-max-age, with the results
+ * that -o needs and, when FAILED, the traceback that --traceback needs.  Its
+ * row is settled as a reply would settle it, and nothing is sent; the rest
+ * of the entry is read only for the rows that show it (--json, -o).
+ * Returns 1 when it did.
+ */
+static int
+state_answer(struct task *t)
+{
+	struct outcome o = { .kind = OUT_STORED };
+	uint64_t s, tag;
+
+	if (sfile.fd < 0 || opt.refresh)
+		return 0;
+	s = *state_slot(t->id, strlen(t->id), &tag);
+	if (s == 0 || (s & SLOT_EXPIRED) || ((s & SLOT_V2) != 0) != (opt.api == API_V2) ||
+	    (opt.outputs && !(s & SLOT_RESULTS)) ||
+	    (opt.traceback && (s & SLOT_FAILED) && !(s & SLOT_TRACEBACK)) ||
+	    ((opt.json || opt.outputs) && !entry_details((s & SLOT_OFFSET) - 1, &o)))
+		return 0;
+	strcpy(o.state, s & SLOT_FAILED ? "FAILED" : "SUCCESS");
+	apply(t, &o, 0);
+	return 1;
+}
+
 /* ----------------------------------------------------------------- task */
 
 static struct task *
@@ -1313,6 +1912,7 @@ add_task(const struct record *rec, const char *what)
 	t->has_code = t->has_msg = 0;
 	t->attempts = t->polls = 0;
 	t->req = opt.api == API_V2 ? REQ_V2 : REQ_STATUS;
+	t->from = FROM_NOTHING;
 	results_reset(&t->res);
 	t->show_len = shownlen < SHOW_MAX ? shownlen : SHOW_MAX;
 	if (opt.append && !rec->too_long) {
@@ -1325,7 +1925,8 @@ add_task(const struct record *rec, const char *what)
 	window.tail++;
 	window.live++;
 	if (kind == ITEM_ID) {
-		schedule(seq, 0);
+		if (!state_answer(t))
+			schedule(seq, 0);
 	} else {
 		t->id[0] = '\0';
 		reject_record(t, rec, what, kind);
@@ -1563,6 +2164,7 @@ start_request(struct job *j, unsigned long seq, double tn)
 	}
 	t->phase = T_SENDING;
 	t->attempts++;
+	tally.requests++;
 	rate_take_slot(tn);
 	if (curl_multi_add_handle(multi, j->h) != CURLM_OK)
 		die("cannot start a transfer");
@@ -2738,13 +3340,13 @@ finish(struct task *t)
 	row_ready(t);
 }
 
-/* Keeps what the reply said (code, msg) for the task's --json row. */
+/* Keeps what the reply said (code, msg) for the task's --json row and the state file. */
 static void
 take_reply(struct task *t, const struct outcome *o)
 {
 	t->has_code = o->has_code;
 	t->code = o->code;
-	t->has_msg = opt.json && o->has_msg;
+	t->has_msg = (opt.json || opt.state != NULL) && o->has_msg;
 	if (t->has_msg)
 		set_msg(t, o->msg);
 }
@@ -2771,7 +3373,30 @@ settle(struct task *t, enum own own, const struct outcome *o, double tn)
 		schedule(t->seq, 0);
 		return;
 	}
+	t->from = FROM_API;
 	finish(t);
+}
+
+/*
+ * With a state file, the status reply's code and msg are kept aside when the
+ * outputs reply's take their place in the task's rows (v1, -o): its entry
+ * has both.
+ */
+static void
+keep_status_reply(struct task *t)
+{
+	char *msg = t->status_msg;
+	size_t cap = t->status_msg_cap;
+
+	if (opt.state == NULL)
+		return;
+	t->has_status_code = t->has_code;
+	t->status_code = t->code;
+	t->has_status_msg = t->has_msg;
+	t->status_msg = t->msg;
+	t->status_msg_cap = t->msg_cap;
+	t->msg = msg;
+	t->msg_cap = cap;
 }
 
 /*
@@ -2941,7 +3566,7 @@ retry(struct task *t, const struct outcome *o, double tn)
 static void
 apply(struct task *t, const struct outcome *o, double tn)
 {
-	if (o->kind != OUT_DEADLINE && o->kind != OUT_INVALID)
+	if (o->kind != OUT_DEADLINE && o->kind != OUT_INVALID && o->kind != OUT_STORED)
 		watch_api(o, tn);
 	if (o->res != NULL)
 		results_copy(&t->res, o->res);
@@ -2950,9 +3575,19 @@ apply(struct task *t, const struct outcome *o, double tn)
 		settle(t, OWN_NONE, o, tn);
 		break;
 	case OUT_RESULTS:
+		keep_status_reply(t);
 		take_reply(t, o);
 		t->attempts = 0;
+		t->from = FROM_API;
 		finish(t);	/* with the state the status reply gave */
+		break;
+	case OUT_STORED:
+		take_reply(t, o);
+		t->own = OWN_NONE;
+		memcpy(t->state, o->state, sizeof t->state);
+		t->from = FROM_STATE;
+		tally.stored++;
+		finish(t);
 		break;
 	case OUT_NOT_FOUND:
 		set_why(t, o->why);
@@ -3095,69 +3730,78 @@ put_record(const char *p, size_t n)
 	}
 }
 
-/* Writes "key":"value" with the value escaped for JSON. */
+/* Writes "key":"value" to f with the value escaped for JSON. */
 static void
-put_json_string(const char *key, const char *s, size_t n)
+put_json_string(FILE *f, const char *key, const char *s, size_t n)
 {
 	char buf[6 * SHOW_MAX + 1], *big = NULL, *b;
 
 	b = n <= SHOW_MAX ? buf : (big = xmalloc(6 * n + 1));
 	json_escape(b, s, n);
-	printf("\"%s\":\"%s\"", key, b);
+	fprintf(f, "\"%s\":\"%s\"", key, b);
 	free(big);
 }
 
-/* Writes ,"key":"value" for a string of the task's results. */
+/* Writes ,"key":"value" to f for a string of the task's results. */
 static void
-put_json_member(const char *key, const char *s)
+put_json_member(FILE *f, const char *key, const char *s)
 {
-	putchar(',');
-	put_json_string(key, s, strlen(s));
+	putc(',', f);
+	put_json_string(f, key, s, strlen(s));
 }
 
 /*
  * With -o: "outputs" (for a SUCCESS, also an empty list), "cost_time" and,
- * for a failure, "reason", as the API gave them.
+ * for a failure, "reason", as the API gave them.  An entry of the state
+ * file (entry) has "outputs" whenever they were read, so that it says so;
+ * under --traceback a FAILED one has "reason" with its "traceback", even
+ * empty, for the same reason; and it keeps v2's error code and message.
  */
 static void
-put_json_results(const struct task *t)
+put_json_results(FILE *fp, const struct task *t, int entry)
 {
 	const struct results *r = &t->res;
 	const struct output *o;
+	int failed = t->own == OWN_NONE && strcmp(t->state, "FAILED") == 0;
 	size_t i;
 	int f, any = 0;
 
-	if (r->read && (r->n > 0 || (t->own == OWN_NONE && strcmp(t->state, "SUCCESS") == 0))) {
-		fputs(",\"outputs\":[", stdout);
+	if (r->read && (entry || r->n > 0 ||
+	    (t->own == OWN_NONE && strcmp(t->state, "SUCCESS") == 0))) {
+		fputs(",\"outputs\":[", fp);
 		for (i = 0; i < r->n; i++) {
 			o = &r->v[i];
-			fputs(i > 0 ? ",{" : "{", stdout);
-			put_json_string("url", res_str(r, o->url), strlen(res_str(r, o->url)));
-			put_json_member("type", res_str(r, o->type));
-			put_json_member("node", res_str(r, o->node));
+			fputs(i > 0 ? ",{" : "{", fp);
+			put_json_string(fp, "url", res_str(r, o->url), strlen(res_str(r, o->url)));
+			put_json_member(fp, "type", res_str(r, o->type));
+			put_json_member(fp, "node", res_str(r, o->node));
 			if (o->text != 0)
-				put_json_member("text", res_str(r, o->text));
-			putchar('}');
+				put_json_member(fp, "text", res_str(r, o->text));
+			putc('}', fp);
 		}
-		putchar(']');
+		putc(']', fp);
 	}
 	if (r->cost != 0)
-		put_json_member("cost_time", res_str(r, r->cost));
+		put_json_member(fp, "cost_time", res_str(r, r->cost));
 	for (f = 0; f < R_NFIELDS; f++)
 		any |= r->reason[f] != 0;
-	if (!any)
-		return;
-	fputs(",\"reason\":{", stdout);
-	for (f = 0; f < R_NFIELDS; f++) {
-		if (f == R_TRACEBACK && !opt.traceback)
-			continue;
-		if (f == 0)
-			put_json_string(reason_keys[f], res_str(r, r->reason[f]),
-			    strlen(res_str(r, r->reason[f])));
-		else
-			put_json_member(reason_keys[f], res_str(r, r->reason[f]));
+	if (any || (entry && opt.traceback && failed)) {
+		fputs(",\"reason\":{", fp);
+		for (f = 0; f < R_NFIELDS; f++) {
+			if (f == R_TRACEBACK && !opt.traceback)
+				continue;
+			if (f == 0)
+				put_json_string(fp, reason_keys[f], res_str(r, r->reason[f]),
+				    strlen(res_str(r, r->reason[f])));
+			else
+				put_json_member(fp, reason_keys[f], res_str(r, r->reason[f]));
+		}
+		putc('}', fp);
 	}
-	putchar('}');
+	if (entry && r->err_code != 0)
+		put_json_member(fp, "error_code", res_str(r, r->err_code));
+	if (entry && r->err_msg != 0)
+		put_json_member(fp, "error_message", res_str(r, r->err_msg));
 }
 
 static void
@@ -3165,7 +3809,7 @@ put_json_row(const struct task *t, const char *bad)
 {
 	putchar('{');
 	if (bad != NULL)
-		put_json_string("id", bad, t->show_len);
+		put_json_string(stdout, "id", bad, t->show_len);
 	else
 		printf("\"id\":\"%s\"", t->id);
 	printf(",\"state\":\"%s\"", state_name(t));
@@ -3173,18 +3817,18 @@ put_json_row(const struct task *t, const char *bad)
 		printf(",\"code\":%ld", t->code);
 	if (t->has_msg) {
 		putchar(',');
-		put_json_string("msg", t->msg, strlen(t->msg));
+		put_json_string(stdout, "msg", t->msg, strlen(t->msg));
 	}
 	if (own_states[t->own].is_error && t->why != NULL) {
 		putchar(',');
-		put_json_string("error", t->why, strlen(t->why));
+		put_json_string(stdout, "error", t->why, strlen(t->why));
 	}
 	if (opt.append) {
 		putchar(',');
-		put_json_string("record", t->text, t->text_len);
+		put_json_string(stdout, "record", t->text, t->text_len);
 	}
 	if (opt.outputs)
-		put_json_results(t);
+		put_json_results(stdout, t, 0);
 	fputs("}\n", stdout);
 }
 
@@ -3279,12 +3923,14 @@ retire(struct task *t)
 }
 
 /*
- * A task's row is known.  Under --wait rows go out as tasks finish, so it is
- * written now; otherwise it waits until every earlier row is out.
+ * A task's row is known: the state file learns it.  Under --wait rows go out
+ * as tasks finish, so it is written now; otherwise it waits until every
+ * earlier row is out.
  */
 static void
 row_ready(struct task *t)
 {
+	state_append(t);
 	if (opt.wait)
 		retire(t);
 	else
@@ -3308,6 +3954,215 @@ write_rows(void)
 		}
 	}
 	return n;
+}
+
+/*
+ * Writes a task's entry of the state file to f: its ID and final state, when
+ * it was learned, the API, the code and msg its JSON rows show (under v1
+ * with -o both those of the status reply and those of the outputs reply),
+ * and with -o its results.
+ */
+static void
+put_entry(FILE *f, const struct task *t)
+{
+	int outputs_reply = t->req == REQ_OUTPUTS;
+	int has_code = outputs_reply ? t->has_status_code : t->has_code;
+	int has_msg = outputs_reply ? t->has_status_msg : t->has_msg;
+
+	fprintf(f, "{\"id\":\"%s\",\"state\":\"%s\",\"learned\":%lld,\"api\":\"%s\"", t->id,
+	    t->state, (long long)time(NULL), opt.api == API_V2 ? "v2" : "v1");
+	if (has_code)
+		fprintf(f, ",\"code\":%ld", outputs_reply ? t->status_code : t->code);
+	if (has_msg)
+		put_json_member(f, "msg", outputs_reply ? t->status_msg : t->msg);
+	if (outputs_reply && t->has_code)
+		fprintf(f, ",\"outputs_code\":%ld", t->code);
+	if (outputs_reply && t->has_msg)
+		put_json_member(f, "outputs_msg", t->msg);
+	if (t->res.read)
+		put_json_results(f, t, 1);
+	fputs("}\n", f);
+}
+
+/*
+ * Appends whole lines to the state file, with one write(2).  A failure (a
+ * full disk) is said once: what the write left of the line is cut off, and
+ * nothing more is appended; the run goes on, and exits 2.  Returns 0, or -1.
+ */
+static int
+state_write(const char *p, size_t n)
+{
+	size_t done = 0;
+	ssize_t w;
+	int e;
+
+	while (done < n) {
+		if ((w = write(sfile.fd, p + done, n - done)) > 0) {
+			done += w;
+		} else if (w == 0 || errno != EINTR) {
+			e = w == 0 ? ENOSPC : errno;
+			if (done > 0 && ftruncate(sfile.fd, sfile.size) < 0)
+				note("%s: cannot cut off a partial line: %s", opt.state,
+				    strerror(errno));
+			note("%s: %s", opt.state, strerror(e));
+			sfile.failed = 1;
+			return -1;
+		}
+	}
+	sfile.size += n;
+	return 0;
+}
+
+/*
+ * A task's row is settled: when it is a final state the API gave (SUCCESS or
+ * FAILED), the state file learns it at once, so that a run that is killed
+ * keeps what it learned.  Rows the file answered are not written again; a
+ * task asked again (--refresh, --state-max-age, results that -o needs) gets
+ * a new line, which replaces the old.  Counts the lines still of use (live)
+ * and not (dead), for the compaction at the end.
+ */
+static void
+state_append(const struct task *t)
+{
+	uint64_t *slot, tag;
+	long len;
+
+	if (sfile.fd < 0 || sfile.failed || t->from != FROM_API || t->own != OWN_NONE ||
+	    !has_results(t->state))
+		return;
+	rewind(sfile.mem);
+	put_entry(sfile.mem, t);
+	if (fflush(sfile.mem) == EOF || (len = ftell(sfile.mem)) < 0)
+		die("out of memory");
+	if (state_write(sfile.mem_buf, len) < 0)
+		return;
+	sfile.appended++;
+	slot = state_slot(t->id, strlen(t->id), &tag);
+	if (*slot == 0 || (*slot & (SLOT_EXPIRED | SLOT_REPLACED)) == SLOT_EXPIRED)
+		sfile.live++;
+	else
+		sfile.dead++;
+	if (*slot != 0)
+		*slot |= SLOT_REPLACED;
+}
+
+static int
+by_offset(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Rewrites the state file with its live lines only, in their order: it is
+ * read and indexed again, as this run left it; the lines go to a temporary
+ * file in the same directory (that of the file a symbolic link names), which
+ * is synced to the disk, then renamed over the file.  rename(2) is atomic:
+ * the file is the old one or the new one, whole, whatever happens.  Returns 0,
+ * or -1 when the file is left as it was.
+ */
+static int
+state_compact(void)
+{
+	char *target, *tmp = NULL, *slash;
+	size_t *lines, n = 0, i, len;
+	const char *p;
+	struct stat st;
+	FILE *f = NULL;
+	int fd = -1, e, dir;
+
+	free(sfile.buf);
+	free(sfile.slots);
+	sfile.entries = 0;
+	state_read();
+	state_index(0);
+	lines = xmalloc((sfile.mask + 1) * sizeof *lines);
+	for (i = 0; i <= sfile.mask; i++)
+		if (sfile.slots[i] != 0 && !(sfile.slots[i] & SLOT_EXPIRED)) {
+			p = sfile.buf + (sfile.slots[i] & SLOT_OFFSET) - 1;
+			while (p[-1] != '\n')
+				p--;
+			lines[n++] = p - sfile.buf;
+		}
+	qsort(lines, n, sizeof *lines, by_offset);
+	if ((target = realpath(opt.state, NULL)) == NULL || fstat(sfile.fd, &st) < 0)
+		goto fail;
+	tmp = xasprintf("%s.XXXXXX", target);
+	if ((fd = mkstemp(tmp)) < 0 || fchmod(fd, st.st_mode & 07777) < 0 ||
+	    (f = fdopen(fd, "w")) == NULL)
+		goto fail;
+	fprintf(f, "{\"rhq_state\":%d}\n", STATE_VERSION);
+	for (i = 0; i < n; i++) {
+		p = sfile.buf + lines[i];
+		len = (const char *)memchr(p, '\n', sfile.len - lines[i]) + 1 - p;
+		fwrite(p, 1, len, f);
+	}
+	if (fflush(f) == EOF || ferror(f) || fsync(fd) < 0 || rename(tmp, target) < 0)
+		goto fail;
+	fclose(f);
+	/* The rename is on the disk once the directory is. */
+	if ((slash = strrchr(target, '/')) != NULL) {
+		*slash = '\0';
+		if ((dir = open(*target != '\0' ? target : "/", O_RDONLY)) >= 0) {
+			fsync(dir);
+			close(dir);
+		}
+	}
+	if (opt.verbose)
+		note("%s: compacted: %lu lines kept of %lu", opt.state, (unsigned long)n,
+		    sfile.live + sfile.dead);
+	free(lines);
+	free(tmp);
+	free(target);
+	return 0;
+fail:
+	e = errno;
+	if (f != NULL)
+		fclose(f);
+	else if (fd >= 0)
+		close(fd);
+	if (fd >= 0)
+		unlink(tmp);
+	note("%s: cannot compact it (%s); it is left as it was", opt.state, strerror(e));
+	free(lines);
+	free(tmp);
+	free(target);
+	return -1;
+}
+
+/*
+ * The run is over: what it appended is synced to the disk, -v says what the
+ * state file did, and a file that holds more dead lines than live ones, or
+ * bad lines, is compacted (compact: the run was not stopped by a signal).
+ * The lock goes with the descriptor.  Returns -1 when a write failed.
+ */
+static int
+state_finish(int compact)
+{
+	int ret = 0;
+
+	if (sfile.fd < 0)
+		return 0;
+	if (sfile.appended > 0 && !sfile.failed && fsync(sfile.fd) < 0) {
+		note("%s: %s", opt.state, strerror(errno));
+		ret = -1;
+	}
+	if (opt.verbose)
+		note("%s: %lu row%s answered from it, %lu learned; %lu request%s sent", opt.state,
+		    tally.stored, tally.stored == 1 ? "" : "s", sfile.appended, tally.requests,
+		    tally.requests == 1 ? "" : "s");
+	if (compact && !sfile.failed && (sfile.dead > sfile.live || sfile.bad > 0) &&
+	    state_compact() < 0)
+		ret = -1;
+	close(sfile.fd);
+	sfile.fd = -1;
+	free(sfile.buf);
+	free(sfile.slots);
+	fclose(sfile.mem);
+	free(sfile.mem_buf);
+	results_free(&sfile.res);
+	return ret;
 }
 
 /*
@@ -3354,7 +4209,10 @@ put_summary(void)
 			first = 0;
 		}
 	if (tally.other > 0)
-		snprintf(line + len, sizeof line - len, ", %lu other", tally.other);
+		len += snprintf(line + len, sizeof line - len, ", %lu other", tally.other);
+	if (opt.state != NULL && len < sizeof line)
+		snprintf(line + len, sizeof line - len, "; %lu from %s, %lu request%s",
+		    tally.stored, opt.state, tally.requests, tally.requests == 1 ? "" : "s");
 	note("%s", line);
 }
 
@@ -3704,7 +4562,7 @@ run(void)
 static int
 exit_status(void)
 {
-	if (fatal_stop || outage_stop)
+	if (fatal_stop || outage_stop || sfile.failed)
 		return EXIT_FATAL;
 	if (got_signal)
 		return -1;
@@ -3731,6 +4589,7 @@ usage(void)
 	    "           [--retries N] [--retry-delay SECS] [--rate R] [--interval SECS]\n"
 	    "           [--deadline SECS] [--max-outage SECS] [--max-failures N]\n"
 	    "           [--json [--traceback]]\n"
+	    "           [--state FILE [--refresh] [--state-max-age SECS]]\n"
 	    "           [--progress | --no-progress] [ID ...]\n"
 	    "Try 'rhq --help' for more information.\n", stderr);
 	exit(EXIT_FATAL);
@@ -3774,6 +4633,10 @@ help(void)
 	    "  --json                  one JSON object a line instead of TSV\n"
 	    "  --traceback             with --json -o: add the traceback of a failure\n"
 	    "  -s, --summary           count the states on stderr at the end\n"
+	    "  --state FILE            answer the tasks FILE knows as finished from it, and\n"
+	    "                          keep there every final state learned (env RHQ_STATE)\n"
+	    "  --refresh               with --state: ask every ID all the same\n"
+	    "  --state-max-age SECS    with --state: take older entries for unknown\n"
 	    "  --progress              show a live counter on stderr\n"
 	    "  --no-progress           never show the counter\n"
 	    "  -v, --verbose           one line on stderr for each request\n"
@@ -4100,6 +4963,7 @@ teardown(void)
 		free(window.t[s].msg);
 		results_free(&window.t[s].res);
 		free(window.t[s].why);
+		free(window.t[s].status_msg);
 	}
 	free(window.t);
 	free(polls.v);
@@ -4116,7 +4980,8 @@ enum {
 	OPT_BASE_URL = 256, OPT_SITE, OPT_KEY_FILE, OPT_TIMEOUT, OPT_CONNECT_TIMEOUT,
 	OPT_CACERT, OPT_INSECURE_HTTP, OPT_RETRIES, OPT_RETRY_DELAY, OPT_RATE,
 	OPT_INTERVAL, OPT_DEADLINE, OPT_JSON, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_API,
-	OPT_TRACEBACK, OPT_MAX_OUTAGE, OPT_MAX_FAILURES,
+	OPT_TRACEBACK, OPT_MAX_OUTAGE, OPT_MAX_FAILURES, OPT_STATE, OPT_REFRESH,
+	OPT_STATE_MAX_AGE,
 };
 
 static const struct option longopts[] = {
@@ -4141,9 +5006,12 @@ static const struct option longopts[] = {
 	{ "outputs", no_argument, NULL, 'o' },
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "rate", required_argument, NULL, OPT_RATE },
+	{ "refresh", no_argument, NULL, OPT_REFRESH },
 	{ "retries", required_argument, NULL, OPT_RETRIES },
 	{ "retry-delay", required_argument, NULL, OPT_RETRY_DELAY },
 	{ "site", required_argument, NULL, OPT_SITE },
+	{ "state", required_argument, NULL, OPT_STATE },
+	{ "state-max-age", required_argument, NULL, OPT_STATE_MAX_AGE },
 	{ "summary", no_argument, NULL, 's' },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "traceback", no_argument, NULL, OPT_TRACEBACK },
@@ -4284,6 +5152,26 @@ take_schedule_option(int ch, const char *arg)
 	return 1;
 }
 
+/* Options about the state file; returns 0 for an option of another kind. */
+static int
+take_state_option(int ch, const char *arg)
+{
+	switch (ch) {
+	case OPT_STATE:
+		state_option = arg;
+		break;
+	case OPT_REFRESH:
+		opt.refresh = 1;
+		break;
+	case OPT_STATE_MAX_AGE:
+		opt.state_max_age = seconds_arg("--state-max-age", arg, 0, 1e10);
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
 /* Options that make sense only together, or not at all together. */
 static void
 check_options(int argc, char *argv[])
@@ -4332,6 +5220,18 @@ check_options(int argc, char *argv[])
 		note("--traceback needs --outputs");
 		usage();
 	}
+	if (state_option != NULL && *state_option == '\0') {
+		note("--state: the file name is empty");
+		usage();
+	}
+	if (opt.refresh && opt.state == NULL) {
+		note("--refresh needs --state (or RHQ_STATE)");
+		usage();
+	}
+	if (opt.state_max_age >= 0 && opt.state == NULL) {
+		note("--state-max-age needs --state (or RHQ_STATE)");
+		usage();
+	}
 }
 
 /* The API version, from --api or (what) RUNNINGHUB_API. */
@@ -4350,6 +5250,7 @@ static void
 parse_options(int argc, char *argv[])
 {
 	const char *env = getenv("RUNNINGHUB_BASE_URL"), *api_env = getenv("RUNNINGHUB_API");
+	const char *state_env = getenv("RHQ_STATE");
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "0ad:f:hj:osVvw", longopts, NULL)) != -1) {
@@ -4360,9 +5261,10 @@ parse_options(int argc, char *argv[])
 			exit(fflush(stdout) == EOF ? EXIT_FATAL : EXIT_OK);
 		}
 		if (!take_record_option(ch, optarg) && !take_request_option(ch, optarg) &&
-		    !take_schedule_option(ch, optarg))
+		    !take_schedule_option(ch, optarg) && !take_state_option(ch, optarg))
 			usage();
 	}
+	opt.state = state_option ? state_option : state_env && *state_env ? state_env : NULL;
 	check_options(argc - optind, argv + optind);
 	opt.base_url = base_option ? base_option : env && *env ? env : SITE_CN;
 	if (api_option != NULL)
@@ -4472,11 +5374,15 @@ rhq_main(int argc, char *argv[])
 	setup_transfers(key);
 	wipe(key, strlen(key));
 	free(key);
+	if (opt.state != NULL)
+		state_open();
 	setup_input(argc - optind, argv + optind);
 	srandom(jitter_seed != 0 ? jitter_seed : (unsigned)getpid() ^ (unsigned)time(NULL));
 	catch_signals();
 
 	status = run();
+	if (state_finish(status >= 0) < 0 && status >= 0)
+		status = EXIT_FATAL;
 	teardown();
 	if (status < 0) {
 		/* Die of the signal that stopped us, so the shell sees it. */

@@ -28,6 +28,7 @@
 #   BENCH_THROTTLE the rate above which the stand-in answers 429   [2000]
 #   BENCH_RHQ_OLD  another rhq to run the 429 mix with, for comparison
 #   BENCH_OUT_N    IDs for the -o rows (v1 and v2, stand-in)        [20000]
+#   BENCH_STATE_N  entries of the state file, and IDs, for --state [1000000]
 #   BENCH_RUNS     runs of each nginx measurement, the best kept    [3]
 #   BENCH_WRK_SECS seconds of each wrk run                         [5]
 #   BENCH_TIMEOUT  limit in seconds for any one measured command   [45]
@@ -47,6 +48,7 @@ PACE_SECS=${BENCH_PACE_SECS:-10}
 THROTTLE=${BENCH_THROTTLE:-2000}
 RHQ_OLD=${BENCH_RHQ_OLD:-}
 OUT_N=${BENCH_OUT_N:-20000}
+STATE_N=${BENCH_STATE_N:-1000000}
 RUNS=${BENCH_RUNS:-3}
 WRK_SECS=${BENCH_WRK_SECS:-5}
 LIMIT=${BENCH_TIMEOUT:-45}
@@ -65,7 +67,7 @@ die() {
 }
 
 for v in "$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$OUT_N" "$RUNS" "$WRK_SECS" "$LIMIT" \
-	"$WAIT_N" "$WAIT_SECS" "$PACE_SECS" "$THROTTLE"; do
+	"$WAIT_N" "$WAIT_SECS" "$PACE_SECS" "$THROTTLE" "$STATE_N"; do
 	case $v in
 	'' | *[!0-9]* | 0) die "BENCH_* values must be positive whole numbers (got '$v')" ;;
 	esac
@@ -660,6 +662,42 @@ for r in 2000 5000 10000 20000; do
 		"$(fmt "$rate_base" 3)" >>"$tmp/pace.md"
 done
 
+# ------------------------------------------------------------ the state file
+
+# state_file N SKIP: the state file $tmp/state.jsonl of the N IDs of
+# final_ids, as rhq writes it, leaving out every SKIP-th ID (0: none).
+state_file() {
+	final_ids "$1"
+	awk -v skip="$2" -v now="$(date +%s)" 'BEGIN { print "{\"rhq_state\":1}" }
+	skip == 0 || NR % skip != 0 {
+		printf "{\"id\":\"%s\",\"state\":\"%s\",\"learned\":%s,\"api\":\"v1\",\"code\":0,\"msg\":\"success\"}\n",
+			$1, $1 % 4 == 3 ? "SUCCESS" : "FAILED", now
+	}' "$tmp/final.$1" >"$tmp/state.jsonl"
+}
+# state_run N: rhq --state over the N IDs, against a stand-in that counts
+# the requests.
+state_run() {
+	pace_standin
+	run_once "$tmp/final.$1" "$tmp/state.out" "$tmp/state.err" "$RHQ" --state "$tmp/state.jsonl" \
+		--base-url "$PACE"
+	pace_standin_stop
+}
+log "--state: $STATE_N entries, all $STATE_N IDs answered from them"
+state_file "$STATE_N" 0
+state_bytes=$(wc -c <"$tmp/state.jsonl" | tr -d ' ')
+state_run "$STATE_N"
+state_wall=$r_wall state_rows=$r_ok state_reqs=$p_requests state_rc=$r_rc
+state_ratio=$(awk -v r="$r_rss" -v b="$state_bytes" 'BEGIN { printf "%.2f", r * 1024 / b }')
+printf '| --state: %s entries, %s IDs, all in FILE | %s s, %s requests, %s rows | peak RSS %s KiB, FILE %s KiB (%s × FILE); exit %s |\n' \
+	"$STATE_N" "$STATE_N" "$(fmt "$state_wall" 2)" "$state_reqs" "$state_rows" "$r_rss" \
+	"$((state_bytes / 1024))" "$state_ratio" "$state_rc" >"$tmp/state.md"
+log "--state: 100000 IDs, 99% of them in the state file"
+state_file 100000 100
+state_run 100000
+state99_reqs=$p_requests
+printf '| --state: 100000 IDs, 99000 in FILE | %s s, %s requests, %s rows | exit %s |\n' \
+	"$(fmt "$r_wall" 2)" "$p_requests" "$r_ok" "$r_rc" >>"$tmp/state.md"
+
 # ------------------------------------------------------------ the report
 
 join() { if [ -n "$1" ] && [ -n "$2" ]; then printf '%s; %s' "$1" "$2"; else printf '%s' "$1$2"; fi; }
@@ -683,8 +721,8 @@ model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 		"$(curl --version | awk 'NR == 1 { print $1, $2 }')" \
 		"$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')" \
 		"$(wrk -v 2>&1 | awk 'NR == 1 { print $1, $2 }')"
-	printf 'Command: %s (BENCH_N=%s BENCH_N_LOOP=%s BENCH_SLOW_N=%s BENCH_RSS_N=%s BENCH_TLS_N=%s BENCH_OUT_N=%s BENCH_RUNS=%s), %s.\n' "\`make bench\`" \
-		"$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$OUT_N" "$RUNS" "$(date -u +%Y-%m-%d)"
+	printf 'Command: %s (BENCH_N=%s BENCH_N_LOOP=%s BENCH_SLOW_N=%s BENCH_RSS_N=%s BENCH_TLS_N=%s BENCH_OUT_N=%s BENCH_STATE_N=%s BENCH_RUNS=%s), %s.\n' "\`make bench\`" \
+		"$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$OUT_N" "$STATE_N" "$RUNS" "$(date -u +%Y-%m-%d)"
 	echo
 	echo "Against nginx returning a fixed JSON reply on loopback (HTTP/1.1); every client sends"
 	echo "the same POST (JSON body, Bearer header). Best of $RUNS runs each; $placement."
@@ -723,6 +761,13 @@ model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	echo "$starve_line"
 	cat "$tmp/pace.md"
 	echo
+	echo "The state file (\`--state\`) of final tasks, as rhq writes it, against a stand-in with no"
+	echo "delay that counts the requests; one run each, peak RSS by GNU time:"
+	echo
+	echo "| run | result | notes |"
+	echo "| --- | --- | --- |"
+	cat "$tmp/state.md"
+	echo
 	echo "$rss_line"
 	echo
 	echo "$cpu_line"
@@ -751,6 +796,18 @@ model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 		printf -- '- HTTPS + HTTP/2, -j 16, %s IDs: **%s** (nginx), %s new (rhq -v) (target 1): **MISSED**%s\n' \
 			"$TLS_N" "$(conns "$tls16_conns")" "$tls16_new" "${tls16_note:+ ($tls16_note)}"
 	fi
+	if awk -v w="$state_wall" 'BEGIN { exit !(w < 2) }' && [ "$state_reqs" -eq 0 ] &&
+		[ "$state_rows" -eq "$STATE_N" ] && [ "$state_rc" -eq 0 ]; then
+		printf -- '- --state, %s entries and IDs: **%s s, 0 requests** (target < 2 s): met\n' "$STATE_N" \
+			"$(fmt "$state_wall" 2)"
+	else
+		printf -- '- --state, %s entries and IDs: **%s s, %s requests, %s rows, exit %s** (target < 2 s, 0 requests): **MISSED**\n' \
+			"$STATE_N" "$(fmt "$state_wall" 2)" "$state_reqs" "$state_rows" "$state_rc"
+	fi
+	if awk -v r="$state_ratio" 'BEGIN { exit !(r <= 2) }'; then met=met; else met='**MISSED**'; fi
+	printf -- '- --state, peak RSS ÷ state file size: **%s** (target ≤ 2): %s\n' "$state_ratio" "$met"
+	if [ "$state99_reqs" -eq 1000 ]; then met=met; else met='**MISSED**'; fi
+	printf -- '- --state, 100000 IDs, 99%% in FILE: **%s requests** (target 1000): %s\n' "$state99_reqs" "$met"
 } >"$tmp/report.md"
 
 mkdir -p "$OUTDIR"

@@ -49,11 +49,12 @@ _rhq()
 	    --api --api-key-file --append --base-url --cacert --connect-timeout
 	    --deadline --delimiter --field --help --insecure-http --interval
 	    --jobs --json --max-failures --max-outage --no-progress --null
-	    --outputs --progress --rate --retries --retry-delay --site --summary
-	    --timeout --traceback --verbose --version --wait'
+	    --outputs --progress --rate --refresh --retries --retry-delay --site
+	    --state --state-max-age --summary --timeout --traceback --verbose
+	    --version --wait'
 
 	case $prev in
-	--api-key-file | --cacert)
+	--api-key-file | --cacert | --state)
 		_rhq_files
 		return 0
 		;;
@@ -67,7 +68,7 @@ _rhq()
 		;;
 	--base-url | --connect-timeout | --deadline | -d | --delimiter | -f | \
 	--field | --interval | -j | --jobs | --max-failures | --max-outage | --rate | \
-	--retries | --retry-delay | --timeout)
+	--retries | --retry-delay | --state-max-age | --timeout)
 		# A URL, a number or a character: nothing sensible to offer.
 		return 0
 		;;

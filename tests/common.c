@@ -904,6 +904,7 @@ main(int argc, char *argv[])
 	srunner_add_suite(sr, workflow_suite());
 	srunner_add_suite(sr, outage_suite());
 	srunner_add_suite(sr, results_suite());
+	srunner_add_suite(sr, state_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -8,7 +8,8 @@
  * bidirectional embedding, override or isolate, and every byte must be part
  * of a well-formed UTF-8 character: a lone 0x9b byte is CSI to some
  * terminals.  This judge reads bytes, apart from rhq's own table of unsafe
- * characters, so that a mistake there is caught too.
+ * characters, so that a mistake there is caught too.  The targets that read
+ * results (fuzz_results.c, fuzz_state.c) check them with check_results().
  */
 #ifndef FUZZ_H
 #define FUZZ_H
@@ -79,6 +80,48 @@ check_rows(struct task *t, int json, int tabs)
 	assert_clean(ebuf, elen, 0);
 	free(obuf);
 	free(ebuf);
+}
+
+/* Is off a string of r's pool, ended there (0: the empty string)? */
+static void
+check_string(const struct results *r, size_t off)
+{
+	if (off >= (r->len ? r->len : 1) || (off != 0 && memchr(r->pool + off, '\0',
+	    r->len - off) == NULL))
+		abort();
+}
+
+/*
+ * Every string of a set of results is in its pool and ended there, the set
+ * is no larger than the text it was read from (len bytes), every output has
+ * a URL or a text, and the reason line is one clean TSV field.
+ */
+static void
+check_results(const struct results *r, size_t len)
+{
+	char line[DETAIL_MAX + 2];
+	size_t i, n;
+
+	if (r->len > len + 1 || r->n > len)
+		abort();
+	for (i = 0; i < r->n; i++) {
+		check_string(r, r->v[i].url);
+		check_string(r, r->v[i].type);
+		check_string(r, r->v[i].node);
+		check_string(r, r->v[i].text);
+		if (r->v[i].url == 0 && r->v[i].text == 0)
+			abort();
+	}
+	check_string(r, r->cost);
+	check_string(r, r->err_code);
+	check_string(r, r->err_msg);
+	for (i = 0; i < R_NFIELDS; i++)
+		check_string(r, r->reason[i]);
+	n = reason_line(r, line);
+	if (n > DETAIL_MAX || n != strlen(line) || strchr(line, '\t') != NULL)
+		abort();
+	line[n] = '\n';
+	assert_clean(line, n + 1, 0);
 }
 
 #endif

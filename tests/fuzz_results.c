@@ -17,43 +17,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void
-check_string(const struct results *r, size_t off)
-{
-	if (off >= (r->len ? r->len : 1) || (off != 0 && memchr(r->pool + off, '\0',
-	    r->len - off) == NULL))
-		abort();
-}
-
-static void
-check_results(const struct results *r, size_t len)
-{
-	char line[DETAIL_MAX + 2];
-	size_t i, n;
-
-	/* Every string is a decoded token of the reply, each added once. */
-	if (r->len > len + 1 || r->n > len)
-		abort();
-	for (i = 0; i < r->n; i++) {
-		check_string(r, r->v[i].url);
-		check_string(r, r->v[i].type);
-		check_string(r, r->v[i].node);
-		check_string(r, r->v[i].text);
-		if (r->v[i].url == 0 && r->v[i].text == 0)
-			abort();
-	}
-	check_string(r, r->cost);
-	check_string(r, r->err_code);
-	check_string(r, r->err_msg);
-	for (i = 0; i < R_NFIELDS; i++)
-		check_string(r, r->reason[i]);
-	n = reason_line(r, line);
-	if (n > DETAIL_MAX || n != strlen(line) || strchr(line, '\t') != NULL)
-		abort();
-	line[n] = '\n';
-	assert_clean(line, n + 1, 0);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -308,6 +308,16 @@ proc_wait_lines(struct proc *p, size_t lines, double seconds)
 	return count_lines(p->out_buf) >= lines;
 }
 
+int
+proc_wait_err(struct proc *p, const char *text, double seconds)
+{
+	double end = clock_now() + seconds;
+
+	while (strstr(p->err_buf, text) == NULL && clock_now() < end && pump(p, 50))
+		;
+	return strstr(p->err_buf, text) != NULL;
+}
+
 double
 proc_wait_end(struct proc *p, double seconds)
 {
@@ -367,6 +377,23 @@ rhq_run(struct proc *p, const char *in, const char *const env[], const char *con
 	if (in != NULL)
 		proc_write(p, in, strlen(in));
 	proc_finish(p, harness_timeout());
+}
+
+char *
+file_text(const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return NULL;
+	if ((text = calloc(1, 1)) == NULL)
+		die("calloc");
+	while (slurp(fd, &text, &len) > 0)
+		;
+	close(fd);
+	return text;
 }
 
 /* The temporary directory of this test process, removed when it ends. */

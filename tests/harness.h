@@ -60,6 +60,9 @@ void proc_write(struct proc *p, const char *data, size_t len);
 /* Reads its output until stdout holds at least `lines` newlines or `seconds` pass. */
 int proc_wait_lines(struct proc *p, size_t lines, double seconds);
 
+/* Reads its output until stderr holds text or `seconds` pass; returns whether it does. */
+int proc_wait_err(struct proc *p, const char *text, double seconds);
+
 /*
  * Reads its output until it has closed both stdout and stderr (it ended),
  * for at most `seconds`; returns how many seconds that took.
@@ -92,5 +95,8 @@ const char *harness_file(const char *name, const char *contents, size_t len, int
 
 /* Counts lines in a buffer. */
 size_t count_lines(const char *s);
+
+/* The whole text of a file, NUL-terminated (free it), or NULL when it cannot be read. */
+char *file_text(const char *path);
 
 #endif

@@ -17,6 +17,7 @@ Suite *faults_suite(void);
 Suite *workflow_suite(void);
 Suite *outage_suite(void);
 Suite *results_suite(void);
+Suite *state_suite(void);
 
 /* The stand-in server of the running test, started by the fixture. */
 extern struct standin *srv;
