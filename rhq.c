@@ -470,11 +470,14 @@ static int stdout_is_pipe;		/* worth watching for a reader that left */
  * The scheduler.  Every task that waits for a request sits in a binary heap
  * ordered by the time it is due, ties broken by input order, so that no
  * wake-up scans the tasks: in `polls` for its first request or its next poll
- * under --wait, in `retries` after a transient failure.  The earlier of the
- * two goes first; but once as many requests in a row as may be in flight
- * got no answer, only retries go until one is answered, so that a dead API
- * is found out by a few tasks' retries rather than by a request for every
- * task.
+ * under --wait, in `retries` after a transient failure.  A retry goes as
+ * soon as it is due, before new tasks, as TCP sends a retransmission before
+ * new data: a task under way finishes first, so that the rows after it need
+ * not wait for the last new task, nor the retries go out in one burst at the
+ * end.  Otherwise the earlier of the two goes first; but once as many
+ * requests in a row as may be in flight got no answer, only retries go until
+ * one is answered, so that a dead API is found out by a few tasks' retries
+ * rather than by a request for every task.
  */
 struct due {
 	double at;
@@ -3390,14 +3393,15 @@ schedule_retry(unsigned long seq, double at)
 	heap_push(&retries, seq, at);
 }
 
-/* The heap whose first task goes next, or NULL when none is waiting. */
+/* The heap whose first task goes next at tn, or NULL when none is waiting. */
 static struct heap *
-next_heap(void)
+next_heap(double tn)
 {
 	/* No answer to the last requests, as many as may be in flight: retries only. */
 	int hold = api.silent >= (unsigned long)jobs_allowed() && retries.n > 0;
 
-	if (polls.n > 0 && !hold && (retries.n == 0 || due_before(&polls.v[0], &retries.v[0])))
+	if (polls.n > 0 && !hold && (retries.n == 0 || (retries.v[0].at > tn &&
+	    due_before(&polls.v[0], &retries.v[0]))))
 		return &polls;
 	return retries.n > 0 ? &retries : NULL;
 }
@@ -3463,9 +3467,9 @@ jobs_allowed(void)
  * its slot has come.
  */
 static double
-next_start(void)
+next_start(double tn)
 {
-	struct heap *h = next_heap();
+	struct heap *h = next_heap(tn);
 	double at;
 
 	if (h == NULL || in_flight >= jobs_allowed())
@@ -3483,8 +3487,8 @@ dispatch(double tn)
 	struct job *j;
 	int started = 0;
 
-	while (!fatal_stop && next_start() <= tn && (j = idle_job()) != NULL) {
-		start_request(j, heap_pop(next_heap()), tn);
+	while (!fatal_stop && next_start(tn) <= tn && (j = idle_job()) != NULL) {
+		start_request(j, heap_pop(next_heap(tn)), tn);
 		started++;
 	}
 	return started;
@@ -3515,7 +3519,7 @@ collect_finished(void)
 static void
 wait_for_work(double tn, int started)
 {
-	double wait_s = next_start() - tn;
+	double wait_s = next_start(tn) - tn;
 	struct curl_waitfd wfd = { STDIN_FILENO, CURL_WAIT_POLLIN, 0 };
 	int ms;
 
