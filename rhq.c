@@ -2693,7 +2693,8 @@ pace_cut(struct pace *p, double wait, double tn)
 
 	p->from_rate = p->rate > 0 && p->rate < measured ? p->rate : measured;
 	p->from_jobs = p->jobs;
-	p->rate = fmax(RATE_MIN, PACE_BETA * p->from_rate);
+	/* Not below RATE_MIN (or the rate cut from, when that is less) nor one job. */
+	p->rate = fmax(PACE_BETA * p->from_rate, fmin(RATE_MIN, p->from_rate));
 	p->jobs = fmax(1, PACE_BETA * p->from_jobs);
 	p->paused += p->resume_at - p->cut_at;		/* the last pause is over */
 	p->cut_at = tn;
@@ -2712,30 +2713,33 @@ pace_in_trial(const struct pace *p, double sent)
 
 /*
  * Is "too fast", for a request sent at `sent`, of the last throttle event?
- * It is when the request went before the cut; and in the trial, where a 429
- * or two among answers may still come for a pace that is right (a burst the
- * pause did not clear, or the API's own for one task), while more 429s than
- * answers say that the new pace is too fast as well.
+ * It is when the request went before the cut (cut_at is 0 before any cut:
+ * before any request); and in the trial, where a 429 or two among answers
+ * may still come for a pace that is right (a burst the pause did not clear,
+ * or the API's own for one task), while more 429s than answers say that the
+ * new pace is too fast as well.
  */
 static int
 pace_same_event(const struct pace *p, double sent)
 {
-	return p->state == PACE_CUT && (sent <= p->cut_at || (pace_in_trial(p, sent) &&
-	    (p->trial_throttled < 2 || p->trial_throttled <= p->trial_answered)));
+	if (sent <= p->cut_at)
+		return 1;
+	return p->state == PACE_CUT && pace_in_trial(p, sent) &&
+	    (p->trial_throttled < 2 || p->trial_throttled <= p->trial_answered);
 }
 
 /*
  * An answer at tn after a cut: the pace follows the curve, up to the options'
- * pace; but not while the trial goes on after a 429 in it.
+ * pace; but not in the pause, nor while the trial goes on after a 429 in it.
  */
 static enum pace_move
 pace_grow(struct pace *p, double tn)
 {
-	double g = pace_curve(tn > p->resume_at ? tn - p->resume_at : 0);
-	double j = fmin(p->max_jobs, fmax(1, g * p->from_jobs));
-	double r = fmax(RATE_MIN, g * p->from_rate);
+	double g = pace_curve(tn - p->resume_at);
+	double j = fmin(p->max_jobs, fmax(p->jobs, g * p->from_jobs));
+	double r = fmax(p->rate, g * p->from_rate);
 
-	if (p->trial_throttled > 0 && tn < p->trial_until)
+	if (tn < p->resume_at || (p->trial_throttled > 0 && tn < p->trial_until))
 		return PACE_STAYS;
 	if (p->max_rate > 0 && r > p->max_rate)
 		r = p->max_rate;

@@ -1084,6 +1084,14 @@ START_TEST(pace_never_above_the_options)
 	ck_assert_double_eq(p.jobs, 4);
 	ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t, 0, t + 3 * PACE_K), PACE_STAYS);
 	ck_assert_double_eq(p.rate, 150);
+
+	/* A --rate below RATE_MIN stays below it; nothing grows in the pause. */
+	p = pace_start(1, 0.2);
+	t = pace_send(&p, 3, 0.2, 0);
+	ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t, 5, t), PACE_CUTS);
+	ck_assert_double_eq_tol(p.rate, 0.2, 1e-12);
+	ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t, 0, t + 4.9), PACE_STAYS);
+	ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t, 0, t + 5), PACE_FULL_AGAIN);
 }
 END_TEST
 
