@@ -83,7 +83,7 @@
 #define RATE_BURST	0.005		/* seconds of rate slots a late wake-up makes up */
 #define RATE_MIN	0.5		/* requests a second throttling leaves at least */
 #define PACE_BETA	0.5		/* the share of the pace a cut keeps */
-#define PACE_K		1.0		/* seconds a cut pace takes to grow back */
+#define PACE_K		1.0		/* seconds a cut rate takes to grow back */
 #define PACE_LIFT	2.0		/* no --rate: a cut's limit goes at this many times */
 #define METER_N		32		/* requests the measured rate looks back over */
 #define METER_MIN	0.001		/* seconds: a rate is measured over no less */
@@ -507,8 +507,8 @@ static double not_before;		/* no request starts earlier (Retry-After, probes) */
  *   FULL   too fast                                 CUT   cut, pause
  *   CUT    too fast, of the last throttle event     CUT   no growth till the trial ends
  *   CUT    too fast, a new throttle event           CUT   cut, pause
- *   CUT    answer                                   CUT   grow along the curve
- *   CUT    answer, the curve at -j and --rate       FULL  -
+ *   CUT    answer                                   CUT   grow
+ *   CUT    answer, and back at -j and --rate        FULL  -
  *
  * FULL is the pace of the options: -j, and --rate (0: no limit).  A cut
  * starts from the pace before the event: the jobs allowed, and the rate the
@@ -519,17 +519,18 @@ static double not_before;		/* no request starts earlier (Retry-After, probes) */
  * event when its request was sent up to the cut, or in the trial of the new
  * pace (one Retry-After after the pause) while the trial's 429s are
  * stragglers: fewer than two, or no more than its answers.  After the pause
- * the pace grows back along CUBIC's curve, as the AWS SDKs' adaptive retries
- * do: to the pace before the cut in PACE_K seconds, flat near it, then faster
- * above it, never above -j and --rate; without --rate its limit goes when it
- * reaches PACE_LIFT times the rate it was cut from.
+ * the rate grows back along CUBIC's curve, as the AWS SDKs' adaptive retries
+ * do: to the rate before the cut in PACE_K seconds, flat near it, then faster
+ * above it; the jobs by one a round of answers, as TCP's window; never above
+ * -j and --rate.  Without --rate, the limit goes when the curve reaches
+ * PACE_LIFT times the rate it was cut from.
  */
 struct pace {
 	enum { PACE_FULL, PACE_CUT } state;
 	double max_jobs, max_rate;	/* -j and --rate (0: none): the pace never goes above */
 	double jobs;			/* requests in flight allowed, 1 to -j */
 	double rate;			/* requests a second allowed; 0: no limit */
-	double from_jobs, from_rate;	/* CUT: the pace the last cut started from */
+	double from_rate;		/* CUT: the rate the last cut started from */
 	double cut_at, resume_at;	/* CUT: the last cut, and the end of its pause */
 	double trial_until;		/* CUT: one Retry-After after the pause */
 	unsigned long trial_answered;	/* CUT: of the requests sent in the trial, */
@@ -2692,10 +2693,9 @@ pace_cut(struct pace *p, double wait, double tn)
 	double measured = pace_measured(p);
 
 	p->from_rate = p->rate > 0 && p->rate < measured ? p->rate : measured;
-	p->from_jobs = p->jobs;
 	/* Not below RATE_MIN (or the rate cut from, when that is less) nor one job. */
 	p->rate = fmax(PACE_BETA * p->from_rate, fmin(RATE_MIN, p->from_rate));
-	p->jobs = fmax(1, PACE_BETA * p->from_jobs);
+	p->jobs = fmax(1, PACE_BETA * p->jobs);
 	p->paused += p->resume_at - p->cut_at;		/* the last pause is over */
 	p->cut_at = tn;
 	p->resume_at = tn + wait;
@@ -2729,14 +2729,15 @@ pace_same_event(const struct pace *p, double sent)
 }
 
 /*
- * An answer at tn after a cut: the pace follows the curve, up to the options'
- * pace; but not in the pause, nor while the trial goes on after a 429 in it.
+ * An answer at tn after a cut: the rate follows the curve, the jobs grow by
+ * one a round (a jobs-th of one an answer), up to the options' pace; but not
+ * in the pause, nor while the trial goes on after a 429 in it.
  */
 static enum pace_move
 pace_grow(struct pace *p, double tn)
 {
 	double g = pace_curve(tn - p->resume_at);
-	double j = fmin(p->max_jobs, fmax(p->jobs, g * p->from_jobs));
+	double j = fmin(p->max_jobs, p->jobs + 1 / p->jobs);
 	double r = fmax(p->rate, g * p->from_rate);
 
 	if (tn < p->resume_at || (p->trial_throttled > 0 && tn < p->trial_until))
