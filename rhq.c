@@ -2832,9 +2832,17 @@ watch_api(const struct outcome *o, double tn)
 		show_pace(pace_step(&pace, PACE_ANSWER, o->sent, 0, tn), o);
 	} else if (o->said == SAID_SLOW_DOWN) {
 		m = pace_step(&pace, PACE_TOO_FAST, o->sent, o->delay, tn);
-		/* The whole run pauses, once an event. */
-		if (m == PACE_CUTS && not_before < pace.resume_at)
-			not_before = pace.resume_at;
+		/*
+		 * The whole run pauses, once an event; then the rate's slots start
+		 * afresh, the first a slot after the pause, so that neither a burst
+		 * of slots missed before nor a request at once meets a limit that
+		 * has just run out.
+		 */
+		if (m == PACE_CUTS) {
+			if (not_before < pace.resume_at)
+				not_before = pace.resume_at;
+			next_send = pace.resume_at + (pace.rate > 0 ? 1 / pace.rate : 0);
+		}
 		show_pace(m, o);
 	} else if (o->said == SAID_NOTHING) {
 		api.silent++;

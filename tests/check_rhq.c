@@ -1116,6 +1116,31 @@ START_TEST(pace_never_above_the_options)
 END_TEST
 
 /*
+ * After a cut the run's rate slots start afresh, the first a slot after the
+ * pause: a request at once would meet a limit that has just run out, and cut
+ * again, and again (in real time; on the warped clock it goes at the instant
+ * of the cut, and so is of the same event).
+ */
+START_TEST(pace_cut_restarts_the_slots)
+{
+	struct outcome o = { .kind = OUT_RETRY, .said = SAID_SLOW_DOWN, .sent = 10 };
+
+	pace = pace_start(16, 0);
+	pace_send(&pace, 40, 1000, 9.961);
+	next_send = 9.5;	/* slots a burst would make up */
+	watch_api(&o, 10.001);
+	ck_assert_int_eq(pace.state, PACE_CUT);
+	ck_assert_double_eq_tol(pace.rate, 500, 1e-6);
+	ck_assert_double_eq_tol(next_send, 10.001 + 1 / 500.0, 1e-9);
+	o.delay = 2;
+	o.sent = 10.003;
+	watch_api(&o, 10.004);
+	ck_assert_double_eq_tol(not_before, 12.004, 1e-9);
+	ck_assert_double_eq_tol(next_send, 12.004 + 1 / pace.rate, 1e-9);
+}
+END_TEST
+
+/*
  * The rate a cut starts from is the one requests were sent at: the meter's
  * clock stops in a pause, so the rate is never measured across one.
  */
@@ -1181,6 +1206,7 @@ unit_suite(void)
 	tcase_add_test(tc, pace_jobs_grow_a_round);
 	tcase_add_test(tc, pace_never_above_the_options);
 	tcase_add_test(tc, pace_measures_only_while_sending);
+	tcase_add_test(tc, pace_cut_restarts_the_slots);
 	suite_add_tcase(s, tc);
 	return s;
 }
