@@ -86,8 +86,11 @@
 #define TICK		0.25		/* longest sleep between signal checks */
 #define RATE_BURST	0.005		/* seconds of rate slots a late wake-up makes up */
 #define RATE_MIN	0.5		/* requests a second throttling leaves at least */
-#define RECOVER_SECS	10.0		/* a cut rate grows by its old value in this */
-#define METER_TAU	1.0		/* seconds the measured rate looks back */
+#define PACE_BETA	0.5		/* the share of the pace a cut keeps */
+#define PACE_K		1.0		/* seconds a cut rate takes to grow back */
+#define PACE_LIFT	2.0		/* no --rate: a cut's limit goes at this many times */
+#define METER_N		32		/* requests the measured rate looks back over */
+#define METER_MIN	0.001		/* seconds: a rate is measured over no less */
 #define STATE_VERSION	1		/* of the state file's format */
 #define STATE_LOCK_WAIT	10		/* seconds to wait for another rhq's lock */
 #define STATE_BAD_SHOWN	10		/* bad lines of a state file named one by one */
@@ -545,11 +548,14 @@ static int stdout_is_pipe;		/* worth watching for a reader that left */
  * The scheduler.  Every task that waits for a request sits in a binary heap
  * ordered by the time it is due, ties broken by input order, so that no
  * wake-up scans the tasks: in `polls` for its first request or its next poll
- * under --wait, in `retries` after a transient failure.  The earlier of the
- * two goes first; but once as many requests in a row as may be in flight
- * got no answer, only retries go until one is answered, so that a dead API
- * is found out by a few tasks' retries rather than by a request for every
- * task.
+ * under --wait, in `retries` after a transient failure.  A retry goes as
+ * soon as it is due, before new tasks, as TCP sends a retransmission before
+ * new data: a task under way finishes first, so that the rows after it need
+ * not wait for the last new task, nor the retries go out in one burst at the
+ * end.  Otherwise the earlier of the two goes first; but once as many
+ * requests in a row as may be in flight got no answer, only retries go until
+ * one is answered, so that a dead API is found out by a few tasks' retries
+ * rather than by a request for every task.
  */
 struct due {
 	double at;
@@ -567,27 +573,54 @@ static double next_send;		/* earliest start of the next request (the rate) */
 static double not_before;		/* no request starts earlier (Retry-After, probes) */
 
 /*
- * The pace of requests.  It starts at -j requests in flight and --rate (0:
- * no limit).  A reply that says "too fast" halves both, once for all the
- * requests sent before the cut (as TCP does), and every answer grows them
- * back slowly, never above -j and --rate: the run slows as a whole instead
- * of one task at a time.  A rate cut without --rate is lifted once it has
- * grown back to twice the rate it was cut from.
+ * The pace of requests: how many may be in flight, and how many may start a
+ * second.  One small state machine, pace_step(), moves it on three events: a
+ * request is sent, the API answers, the API says "too fast".
+ *
+ *   state  event                                    next  what it does
+ *   any    a request is sent                        same  the meter counts it
+ *   FULL   too fast                                 CUT   cut, pause
+ *   CUT    too fast, of the last throttle event     CUT   no growth till the trial ends
+ *   CUT    too fast, a new throttle event           CUT   cut, pause
+ *   CUT    answer                                   CUT   grow
+ *   CUT    answer, and back at -j and --rate        FULL  -
+ *
+ * FULL is the pace of the options: -j, and --rate (0: no limit).  A cut
+ * starts from the pace before the event: the jobs allowed, and the rate the
+ * last requests were sent at, or the rate allowed if less; it keeps
+ * PACE_BETA of both, and the whole run pauses for the reply's Retry-After.
+ * The meter's clock stops during a pause, so that a rate is never measured
+ * across one.  As TCP cuts once per loss event, a "too fast" is of the last
+ * event when its request was sent up to the cut, or in the trial of the new
+ * pace (one Retry-After after the pause) while the trial's 429s are
+ * stragglers: fewer than two, or no more than its answers.  After the pause
+ * the rate grows back along CUBIC's curve, as the AWS SDKs' adaptive retries
+ * do: to the rate before the cut in PACE_K seconds, flat near it, then faster
+ * above it; the jobs by one a round of answers, as TCP's window; never above
+ * -j and --rate.  Without --rate, the limit goes when the curve reaches
+ * PACE_LIFT times the rate it was cut from.
  */
-static struct {
-	double jobs;		/* requests in flight allowed, 1 to -j */
-	double rate;		/* requests a second allowed; 0: no limit */
-	double peak;		/* the rate at the last cut; 0: no cut to grow back from */
-	double cut_at, grown_at;
-	int shown_jobs;		/* what -v said last */
-	double shown_rate;
-} pace;
+struct pace {
+	enum { PACE_FULL, PACE_CUT } state;
+	double max_jobs, max_rate;	/* -j and --rate (0: none): the pace never goes above */
+	double jobs;			/* requests in flight allowed, 1 to -j */
+	double rate;			/* requests a second allowed; 0: no limit */
+	double from_rate;		/* CUT: the rate the last cut started from */
+	double cut_at, resume_at;	/* CUT: the last cut, and the end of its pause */
+	double trial_until;		/* CUT: one Retry-After after the pause */
+	unsigned long trial_answered;	/* CUT: of the requests sent in the trial, */
+	unsigned long trial_throttled;	/* ...those answered, and those throttled */
+	double paused;			/* seconds of pauses before the last cut */
+	unsigned long sent;		/* the meter: requests sent, and when the last */
+	double sent_at[METER_N];	/* METER_N were, on its clock (by sent % METER_N) */
+};
 
-/* The rate at which requests start, measured: see meter_rate(). */
-static struct {
-	unsigned long n;
-	double first, at, ewma;
-} meter;
+enum pace_event { PACE_SENT, PACE_ANSWER, PACE_TOO_FAST };
+enum pace_move { PACE_STAYS, PACE_CUTS, PACE_GROWS, PACE_FULL_AGAIN };
+
+static struct pace pace;
+static int shown_jobs;			/* the pace -v said last */
+static double shown_rate;
 static double deadline_at = INFINITY;
 static int fatal_stop, gave_up, outage_stop;
 static char stop_why[WHY_MAX + 128];	/* why rhq stopped, said after the last rows */
@@ -726,6 +759,8 @@ static int parse_outputs_reply(const char *, size_t, struct reply *, struct resu
 static int parse_v2_reply(const char *, size_t, struct v2_reply *, struct results *, int);
 static void classify(const struct attempt *, struct outcome *);
 static void apply(struct task *, const struct outcome *, double);
+static struct pace pace_start(int, double);
+static enum pace_move pace_step(struct pace *, enum pace_event, double, double, double);
 /* Output */
 static void put_clean(const char *, size_t, enum clean);
 static size_t reason_line(const struct results *, char[DETAIL_MAX + 1]);
@@ -743,7 +778,6 @@ static void schedule(unsigned long, double);
 static void schedule_retry(unsigned long, double);
 static int jobs_allowed(void);
 static void rate_take_slot(double);
-static double meter_rate(double);
 static int run(void);
 static int exit_status(void);
 
@@ -3422,75 +3456,179 @@ fail(struct task *t, const struct outcome *o)
 }
 
 /*
- * With -v, says what the pace is now: always after a cut, and after growth
- * when the jobs changed or the rate by a tenth.
+ * Where the pace stands s seconds after a pause, as a share of the pace the
+ * cut started from: PACE_BETA at first, all of it after PACE_K seconds, flat
+ * there, then growing ever faster.  This is CUBIC's W(t) = C (t - K)^3 + Wmax
+ * with C = (1 - PACE_BETA) Wmax / K^3, so it takes the same time at any rate.
  */
-static void
-show_pace(const char *what, int always)
+static double
+pace_curve(double s)
 {
-	int n = (int)pace.jobs;
-	double r = pace.rate, was = pace.shown_rate;
+	double x = s / PACE_K - 1;
 
-	if (!opt.verbose || (!always && n == pace.shown_jobs &&
-	    (r == was || (r > 0 && was > 0 && fabs(r - was) < 0.1 * was))))
-		return;
-	pace.shown_jobs = n;
-	pace.shown_rate = pace.rate;
-	if (n == opt.jobs && pace.rate == opt.rate)
-		note("%s: back to full speed", what);
-	else if (pace.rate > 0)
-		note("%s: at most %d request%s at once, %.1f a second", what, n,
-		    n == 1 ? "" : "s", pace.rate);
-	else
-		note("%s: at most %d request%s at once", what, n, n == 1 ? "" : "s");
+	return 1 + (1 - PACE_BETA) * x * x * x;
+}
+
+/* The pace the options allow: -j requests in flight, and --rate (0: no limit). */
+static struct pace
+pace_start(int jobs, double rate)
+{
+	return (struct pace){ .state = PACE_FULL, .max_jobs = jobs, .max_rate = rate,
+	    .jobs = jobs, .rate = rate };
+}
+
+/* The meter's clock: tn, less the pauses, so that idle time is never measured. */
+static double
+pace_clock(const struct pace *p, double tn)
+{
+	double in_pause = (tn < p->resume_at ? tn : p->resume_at) - p->cut_at;
+
+	return tn - p->paused - (in_pause > 0 ? in_pause : 0);
 }
 
 /*
- * The API said "too fast": no request starts before its Retry-After, and,
- * once for every request sent before this cut, the requests in flight and
- * the rate are halved.  The rate cut is from what rhq was sending lately.
+ * The rate the last METER_N requests were sent at (all of them while there
+ * are fewer): requests a second from the first of them to the last, on the
+ * meter's clock, over METER_MIN seconds at least; a lone request counts as
+ * one in METER_MIN.
  */
-static void
-slow_down(const struct outcome *o, double tn)
+static double
+pace_measured(const struct pace *p)
 {
-	double r = meter_rate(tn);
+	unsigned long n = p->sent < METER_N ? p->sent : METER_N;
+	double span;
 
-	if (o->delay > 0 && not_before < tn + o->delay)
-		not_before = tn + o->delay;
-	if (o->sent < pace.cut_at)
-		return;
-	if (pace.rate > 0 && pace.rate < r)
-		r = pace.rate;
-	pace.peak = r;
-	pace.rate = r / 2 > RATE_MIN ? r / 2 : RATE_MIN;
-	pace.jobs = pace.jobs / 2 > 1 ? pace.jobs / 2 : 1;
-	pace.cut_at = pace.grown_at = tn;
-	if (opt.verbose) {
-		char what[WHY_MAX + 16];
-
-		snprintf(what, sizeof what, "slowing down (%s)", o->why);
-		show_pace(what, 1);
-	}
+	if (p->sent < 2)
+		return p->sent / METER_MIN;
+	span = p->sent_at[(p->sent - 1) % METER_N] - p->sent_at[(p->sent - n) % METER_N];
+	return (n - 1) / (span > METER_MIN ? span : METER_MIN);
 }
 
-/* An answer: the pace grows back, by one job a round and a tenth of the old rate a second. */
+/* A new throttle event at tn: cut from the pace before it, pause for `wait` seconds. */
 static void
-speed_up(double tn)
+pace_cut(struct pace *p, double wait, double tn)
 {
-	if (pace.jobs < opt.jobs) {
-		pace.jobs += 1 / pace.jobs;
-		if (pace.jobs > opt.jobs)
-			pace.jobs = opt.jobs;
+	double measured = pace_measured(p);
+
+	p->from_rate = p->rate > 0 && p->rate < measured ? p->rate : measured;
+	/* Not below RATE_MIN (or the rate cut from, when that is less) nor one job. */
+	p->rate = fmax(PACE_BETA * p->from_rate, fmin(RATE_MIN, p->from_rate));
+	p->jobs = fmax(1, PACE_BETA * p->jobs);
+	p->paused += p->resume_at - p->cut_at;		/* the last pause is over */
+	p->cut_at = tn;
+	p->resume_at = tn + wait;
+	p->trial_until = p->resume_at + wait;
+	p->trial_answered = p->trial_throttled = 0;
+	p->state = PACE_CUT;
+}
+
+/* Was a request sent at `sent` in the trial of the pace a cut set? */
+static int
+pace_in_trial(const struct pace *p, double sent)
+{
+	return sent >= p->resume_at && sent < p->trial_until;
+}
+
+/*
+ * Is "too fast", for a request sent at `sent`, of the last throttle event?
+ * It is when the request went before the cut (cut_at is 0 before any cut:
+ * before any request); and in the trial, where a 429 or two among answers
+ * may still come for a pace that is right (a burst the pause did not clear,
+ * or the API's own for one task), while more 429s than answers say that the
+ * new pace is too fast as well.
+ */
+static int
+pace_same_event(const struct pace *p, double sent)
+{
+	if (sent <= p->cut_at)
+		return 1;
+	return p->state == PACE_CUT && pace_in_trial(p, sent) &&
+	    (p->trial_throttled < 2 || p->trial_throttled <= p->trial_answered);
+}
+
+/*
+ * An answer at tn after a cut: the rate follows the curve, the jobs grow by
+ * one a round (a jobs-th of one an answer), up to the options' pace; but not
+ * in the pause, nor while the trial goes on after a 429 in it.
+ */
+static enum pace_move
+pace_grow(struct pace *p, double tn)
+{
+	double g = pace_curve(tn - p->resume_at);
+	double j = fmin(p->max_jobs, p->jobs + 1 / p->jobs);
+	double r = fmax(p->rate, g * p->from_rate);
+
+	if (tn < p->resume_at || (p->trial_throttled > 0 && tn < p->trial_until))
+		return PACE_STAYS;
+	if (p->max_rate > 0 && r > p->max_rate)
+		r = p->max_rate;
+	if (j >= p->max_jobs && (p->max_rate > 0 ? r >= p->max_rate : g >= PACE_LIFT)) {
+		p->state = PACE_FULL;
+		p->jobs = p->max_jobs;
+		p->rate = p->max_rate;
+		return PACE_FULL_AGAIN;
 	}
-	if (pace.peak > 0) {
-		pace.rate += (tn - pace.grown_at) * pace.peak / RECOVER_SECS;
-		if (opt.rate > 0 ? pace.rate >= opt.rate : pace.rate >= 2 * pace.peak) {
-			pace.rate = opt.rate;
-			pace.peak = 0;
-		}
+	if (j == p->jobs && r == p->rate)
+		return PACE_STAYS;
+	p->jobs = j;
+	p->rate = r;
+	return PACE_GROWS;
+}
+
+/*
+ * The pace's state machine (see struct pace): event ev at time tn, of a
+ * request sent at `sent`; "too fast" brings the seconds its reply asked to
+ * wait (0: none).  Says how the pace moved.
+ */
+static enum pace_move
+pace_step(struct pace *p, enum pace_event ev, double sent, double wait, double tn)
+{
+	switch (ev) {
+	case PACE_SENT:
+		p->sent_at[p->sent++ % METER_N] = pace_clock(p, tn);
+		break;
+	case PACE_ANSWER:
+		if (p->state != PACE_CUT)
+			break;
+		p->trial_answered += pace_in_trial(p, sent);
+		return pace_grow(p, tn);
+	case PACE_TOO_FAST:
+		p->trial_throttled += p->state == PACE_CUT && pace_in_trial(p, sent);
+		if (pace_same_event(p, sent))
+			break;
+		pace_cut(p, wait, tn);
+		return PACE_CUTS;
 	}
-	pace.grown_at = tn;
-	show_pace("speeding up", 0);
+	return PACE_STAYS;
+}
+
+/*
+ * With -v, says how the pace moved: every cut, and growth when the jobs
+ * changed or the rate by a tenth.
+ */
+static void
+show_pace(enum pace_move m, const struct outcome *o)
+{
+	int n = (int)pace.jobs;
+	double r = pace.rate;
+	char what[WHY_MAX + 16];
+
+	if (!opt.verbose || m == PACE_STAYS || (m == PACE_GROWS && n == shown_jobs &&
+	    (r == shown_rate || (r > 0 && shown_rate > 0 && fabs(r / shown_rate - 1) < 0.1))))
+		return;
+	shown_jobs = n;
+	shown_rate = r;
+	if (m == PACE_CUTS)
+		snprintf(what, sizeof what, "slowing down (%s)", o->why);
+	else
+		snprintf(what, sizeof what, "speeding up");
+	if (m == PACE_FULL_AGAIN)
+		note("%s: back to full speed", what);
+	else if (r > 0)
+		note("%s: at most %d request%s at once, %.1f a second", what, n,
+		    n == 1 ? "" : "s", r);
+	else
+		note("%s: at most %d request%s at once", what, n, n == 1 ? "" : "s");
 }
 
 /*
@@ -3500,6 +3638,8 @@ speed_up(double tn)
 static void
 watch_api(const struct outcome *o, double tn)
 {
+	enum pace_move m;
+
 	if (o->said == SAID_ANSWER) {
 		if (api.down)
 			note("API answers again after %.1f s", tn - api.since);
@@ -3507,9 +3647,21 @@ watch_api(const struct outcome *o, double tn)
 		api.down = 0;
 		api.failed = 0;
 		api.silent = 0;
-		speed_up(tn);
+		show_pace(pace_step(&pace, PACE_ANSWER, o->sent, 0, tn), o);
 	} else if (o->said == SAID_SLOW_DOWN) {
-		slow_down(o, tn);
+		m = pace_step(&pace, PACE_TOO_FAST, o->sent, o->delay, tn);
+		/*
+		 * The whole run pauses, once an event; then the rate's slots start
+		 * afresh, the first a slot after the pause, so that neither a burst
+		 * of slots missed before nor a request at once meets a limit that
+		 * has just run out.
+		 */
+		if (m == PACE_CUTS) {
+			if (not_before < pace.resume_at)
+				not_before = pace.resume_at;
+			next_send = pace.resume_at + (pace.rate > 0 ? 1 / pace.rate : 0);
+		}
+		show_pace(m, o);
 	} else if (o->said == SAID_NOTHING) {
 		api.silent++;
 		if (api.since == 0)
@@ -4328,40 +4480,17 @@ schedule_retry(unsigned long seq, double at)
 	heap_push(&retries, seq, at);
 }
 
-/* The heap whose first task goes next, or NULL when none is waiting. */
+/* The heap whose first task goes next at tn, or NULL when none is waiting. */
 static struct heap *
-next_heap(void)
+next_heap(double tn)
 {
 	/* No answer to the last requests, as many as may be in flight: retries only. */
 	int hold = api.silent >= (unsigned long)jobs_allowed() && retries.n > 0;
 
-	if (polls.n > 0 && !hold && (retries.n == 0 || due_before(&polls.v[0], &retries.v[0])))
+	if (polls.n > 0 && !hold && (retries.n == 0 || (retries.v[0].at > tn &&
+	    due_before(&polls.v[0], &retries.v[0]))))
 		return &polls;
 	return retries.n > 0 ? &retries : NULL;
-}
-
-/*
- * Counts a request start for meter_rate(): an exponentially weighted rate
- * with a time constant of METER_TAU seconds.
- */
-static void
-meter_start(double tn)
-{
-	if (meter.n++ == 0)
-		meter.first = tn;
-	meter.ewma = meter.ewma * exp(-(tn - meter.at) / METER_TAU) + 1 / METER_TAU;
-	meter.at = tn;
-}
-
-/* Requests started a second, lately; over the whole run while it is young. */
-static double
-meter_rate(double tn)
-{
-	double age = tn - meter.first;
-
-	if (age < METER_TAU)
-		return meter.n / (age > 0.001 ? age : 0.001);
-	return meter.ewma * exp(-(tn - meter.at) / METER_TAU);
 }
 
 /*
@@ -4375,7 +4504,7 @@ rate_take_slot(double tn)
 {
 	double burst;
 
-	meter_start(tn);
+	pace_step(&pace, PACE_SENT, tn, 0, tn);
 	if (pace.rate <= 0)
 		return;
 	burst = floor(pace.rate * RATE_BURST);
@@ -4401,9 +4530,9 @@ jobs_allowed(void)
  * its slot has come.
  */
 static double
-next_start(void)
+next_start(double tn)
 {
-	struct heap *h = next_heap();
+	struct heap *h = next_heap(tn);
 	double at;
 
 	if (h == NULL || in_flight >= jobs_allowed())
@@ -4421,8 +4550,8 @@ dispatch(double tn)
 	struct job *j;
 	int started = 0;
 
-	while (!fatal_stop && next_start() <= tn && (j = idle_job()) != NULL) {
-		start_request(j, heap_pop(next_heap()), tn);
+	while (!fatal_stop && next_start(tn) <= tn && (j = idle_job()) != NULL) {
+		start_request(j, heap_pop(next_heap(tn)), tn);
 		started++;
 	}
 	return started;
@@ -4453,7 +4582,7 @@ collect_finished(void)
 static void
 wait_for_work(double tn, int started)
 {
-	double wait_s = next_start() - tn;
+	double wait_s = next_start(tn) - tn;
 	struct curl_waitfd wfd = { STDIN_FILENO, CURL_WAIT_POLLIN, 0 };
 	int ms;
 
@@ -4943,8 +5072,9 @@ setup_transfers(const char *key)
 		if (job_init(&jobs[i]) < 0)
 			die("cannot initialise libcurl");
 	/* The pace starts at what the options allow; throttling moves it. */
-	pace.jobs = pace.shown_jobs = opt.jobs;
-	pace.rate = pace.shown_rate = opt.rate;
+	pace = pace_start(opt.jobs, opt.rate);
+	shown_jobs = opt.jobs;
+	shown_rate = opt.rate;
 }
 
 static void

@@ -2,6 +2,7 @@
 # bench/run.sh - rhq against its alternatives, all on loopback (issue 4).
 #
 #   make bench            (or, after `make rhq tests/standin`: sh bench/run.sh)
+#   make bench BENCH_ONLY=throttle    (the throttling rows alone, half a minute)
 #
 # Run from the repository root.  Needs nginx (nginx-light), wrk, curl,
 # openssl and GNU time: `make deps-bench`.  Starts, on 127.0.0.1 and free
@@ -26,7 +27,10 @@
 #                  (the --wait CPU rows: 2,000 against 200,000 tasks at -j 8,
 #                  and 2,000 against BENCH_WAIT_N at --rate 2000 -j 16)
 #   BENCH_THROTTLE the rate above which the stand-in answers 429   [2000]
-#   BENCH_RHQ_OLD  another rhq to run the 429 mix with, for comparison
+#   BENCH_RHQ_OLD  another rhq to run the 429 mix and the throttling rows
+#                  with, for comparison
+#   BENCH_ONLY     "throttle": only the throttling rows of issue 14, without
+#                  nginx; their report goes to bench/out/throttle.md
 #   BENCH_OUT_N    IDs for the -o rows (v1 and v2, stand-in)        [20000]
 #   BENCH_STATE_N  entries of the state file, and IDs, for --state [1000000]
 #   BENCH_RUNS     runs of each nginx measurement, the best kept    [3]
@@ -47,6 +51,7 @@ WAIT_SECS=${BENCH_WAIT_SECS:-30}
 PACE_SECS=${BENCH_PACE_SECS:-10}
 THROTTLE=${BENCH_THROTTLE:-2000}
 RHQ_OLD=${BENCH_RHQ_OLD:-}
+ONLY=${BENCH_ONLY:-}
 OUT_N=${BENCH_OUT_N:-20000}
 STATE_N=${BENCH_STATE_N:-1000000}
 RUNS=${BENCH_RUNS:-3}
@@ -72,6 +77,7 @@ for v in "$N" "$N_LOOP" "$SLOW_N" "$RSS_N" "$TLS_N" "$OUT_N" "$RUNS" "$WRK_SECS"
 	'' | *[!0-9]* | 0) die "BENCH_* values must be positive whole numbers (got '$v')" ;;
 	esac
 done
+case $ONLY in '' | throttle) ;; *) die "BENCH_ONLY must be empty or throttle (got '$ONLY')" ;; esac
 
 # nginx lives in /usr/sbin, which is not on every user's PATH.
 NGINX=$(PATH="$PATH:/usr/sbin:/sbin" command -v nginx || true)
@@ -277,18 +283,6 @@ start_standin() {
 	SLOW_PORT=$up_port
 }
 
-log "starting nginx and the stand-in"
-start_nginx
-start_standin
-HTTP=http://127.0.0.1:$HTTP_PORT
-TLS=https://127.0.0.1:$TLS_PORT
-SLOW=http://127.0.0.1:$SLOW_PORT
-API=/task/openapi/status
-
-curl -s -o /dev/null -X POST "$HTTP$API" || die "nginx does not answer on $HTTP"
-curl -s --cacert "$CACERT" --http2 -o /dev/null -X POST "$TLS$API" ||
-	die "nginx does not answer on $TLS"
-
 # ------------------------------------------------------------ measuring
 
 # TCP connections nginx has accepted so far (the query itself counts one).
@@ -396,6 +390,130 @@ wrk_rate() {
 		fi
 	done
 }
+
+# ------------------------------------------------------------ stand-ins that throttle
+
+# A stand-in of our own with no delay (and the options given: a throttle,
+# replies scripted), counting what it gets; pace_standin_stop sets
+# p_requests and p_throttled (429s of the throttle) from its count.
+pace_standin() {
+	standin_up pace_pid pace "$STANDIN" "$@"
+	PACE=http://127.0.0.1:$up_port
+}
+pace_standin_stop() {
+	stop "$pace_pid"
+	pace_pid=
+	p_requests=$(awk '/^standin: / { print $2 }' "$tmp/pace.log")
+	p_throttled=$(awk '/^standin: / { print $6 }' "$tmp/pace.log")
+}
+
+# running_ids N: N IDs the stand-in keeps RUNNING (1 mod 4).
+running_ids() { awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) print 100000001 + 4 * i }' >"$tmp/running.$1"; }
+# final_ids N: N IDs with a final state (2 and 3 mod 4).
+final_ids() { awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) print 200000002 + 4 * int(i / 2) + i % 2 }' >"$tmp/final.$1"; }
+# every_tenth OPTION N: OPTION and an ID, for every tenth of the N final IDs.
+every_tenth() { awk -v o="$1" 'NR % 10 == 0 { print o, $1 }' "$tmp/final.$2"; }
+
+# verdict OK: "met" or "**MISSED**", as the shell condition OK says.
+verdict() { if eval "$1"; then echo met; else echo '**MISSED**'; fi; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+
+# throttle_rows NAME RHQ: the four cases of issue 14 for RHQ, each against a
+# fresh stand-in, in one run each: table rows to $tmp/throttle.md, and the
+# targets to $tmp/throttle_targets.md.
+throttle_rows() {
+	_who=$1 _rhq=$2
+	final_ids 200
+	log "$_who: 200 IDs, every tenth 429 once"
+	# shellcheck disable=SC2046 # options and IDs of digits
+	pace_standin --retry-after 1 $(every_tenth --throttle-once 200)
+	run_once "$tmp/final.200" "$tmp/thr.out" "$tmp/thr.err" "$_rhq" -j 16 --base-url "$PACE"
+	pace_standin_stop
+	_err=$(grep -c 'ERROR$' "$tmp/thr.out" || true)
+	printf '| %s: 200 IDs, -j 16, every tenth 429 (API 1003, Retry-After: 1) once | %s s, %s requests, %s ERROR rows | exit %s |\n' \
+		"$_who" "$(fmt "$r_wall" 2)" "$p_requests" "$_err" "$r_rc" >>"$tmp/throttle.md"
+	printf -- '- %s, every tenth 429 once: **%s s** (target ≤ 2.5 s): %s\n' "$_who" \
+		"$(fmt "$r_wall" 2)" "$(verdict "le $r_wall 2.5 && [ $r_rc -eq 0 ]")" >>"$tmp/throttle_targets.md"
+
+	log "$_who: 200 IDs, every tenth 503 once"
+	# shellcheck disable=SC2046 # options and IDs of digits
+	pace_standin --retry-after 1 $(every_tenth --busy-once 200)
+	run_once "$tmp/final.200" "$tmp/thr.out" "$tmp/thr.err" "$_rhq" -j 16 --base-url "$PACE"
+	pace_standin_stop
+	_err=$(grep -c 'ERROR$' "$tmp/thr.out" || true)
+	printf '| %s: 200 IDs, -j 16, every tenth 503 (Retry-After: 1) once | %s s, %s requests, %s ERROR rows | exit %s |\n' \
+		"$_who" "$(fmt "$r_wall" 2)" "$p_requests" "$_err" "$r_rc" >>"$tmp/throttle.md"
+	printf -- '- %s, every tenth 503 once: **%s s** (target: as before, 1.0 s): %s\n' "$_who" \
+		"$(fmt "$r_wall" 2)" "$(verdict "le $r_wall 1.25 && [ $r_rc -eq 0 ]")" >>"$tmp/throttle_targets.md"
+	# (1.25: the warped test's 1.0 s, and rhq's start and the wake-ups of real time)
+
+	final_ids 1000
+	log "$_who: 1000 IDs against 100 requests a second"
+	pace_standin --throttle 100
+	run_once "$tmp/final.1000" "$tmp/thr.out" "$tmp/thr.err" "$_rhq" -j 16 --base-url "$PACE"
+	pace_standin_stop
+	_err=$(grep -c 'ERROR$' "$tmp/thr.out" || true)
+	_pct=$(awk -v t="$p_throttled" -v n="$p_requests" 'BEGIN { printf "%.1f", (n > 0 ? 100 * t / n : 0) }')
+	printf '| %s: 1000 IDs, -j 16, API throttling above 100/s | %s s, %s requests, %s answered 429 (%s%%), %s ERROR rows | exit %s |\n' \
+		"$_who" "$(fmt "$r_wall" 2)" "$p_requests" "$p_throttled" "$_pct" "$_err" "$r_rc" >>"$tmp/throttle.md"
+	printf -- '- %s, 1000 IDs at 100/s: **%s s, %s%% throttled, %s ERROR rows** (target ≤ 11.5 s, ≤ 8%%, none): %s\n' \
+		"$_who" "$(fmt "$r_wall" 2)" "$_pct" "$_err" \
+		"$(verdict "le $r_wall 11.5 && le $_pct 8 && [ $_err -eq 0 ] && [ $r_rc -eq 0 ]")" >>"$tmp/throttle_targets.md"
+
+	running_ids 4000
+	log "$_who: 4000 tasks under --wait for $PACE_SECS s against 2000 requests a second"
+	pace_standin --throttle 2000
+	run_once "$tmp/running.4000" "$tmp/thr.out" "$tmp/thr.err" "$_rhq" --wait --interval 1 -j 16 \
+		--deadline "$PACE_SECS" --base-url "$PACE"
+	pace_standin_stop
+	_rate=$(awk -v a="$p_requests" -v t="$p_throttled" -v s="$PACE_SECS" 'BEGIN { printf "%.0f", (a - t) / s }')
+	printf '| %s: 4000 tasks, --wait --interval 1 -j 16 --deadline %s, API throttling above 2000/s | %s answered a second (%s × 2000), %s answered 429 | exit %s |\n' \
+		"$_who" "$PACE_SECS" "$_rate" "$(div "$_rate" 2000)" "$p_throttled" "$r_rc" >>"$tmp/throttle.md"
+	printf -- '- %s, --wait against 2000/s for %s s: **%s/s** (target: within 15%% of 2000/s): %s\n' \
+		"$_who" "$PACE_SECS" "$_rate" "$(verdict "ge $_rate 1700 && le $_rate 2300")" >>"$tmp/throttle_targets.md"
+}
+
+: >"$tmp/throttle.md"
+: >"$tmp/throttle_targets.md"
+if [ "$ONLY" = throttle ]; then
+	throttle_rows rhq "$RHQ"
+	[ -z "$RHQ_OLD" ] || throttle_rows BENCH_RHQ_OLD "$RHQ_OLD"
+	{
+		echo "### Throttling (issue 14)"
+		echo
+		printf 'Machine: %s CPUs (nproc), %s, Linux %s; %s.\n' "$(nproc)" \
+			"$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)" "$(uname -r)" \
+			"$("$RHQ" --version)"
+		printf 'Command: %s (BENCH_PACE_SECS=%s), %s; one run each, against a stand-in with no delay.\n' \
+			"\`make bench BENCH_ONLY=throttle\`" "$PACE_SECS" "$(date -u +%Y-%m-%d)"
+		echo
+		echo "| run | result | notes |"
+		echo "| --- | --- | --- |"
+		cat "$tmp/throttle.md"
+		echo
+		echo "Targets:"
+		echo
+		cat "$tmp/throttle_targets.md"
+	} >"$tmp/report.md"
+	mkdir -p "$OUTDIR"
+	cp "$tmp/report.md" "$OUTDIR/throttle.md"
+	cat "$tmp/report.md"
+	log "report written to $OUTDIR/throttle.md"
+	exit 0
+fi
+
+log "starting nginx and the stand-in"
+start_nginx
+start_standin
+HTTP=http://127.0.0.1:$HTTP_PORT
+TLS=https://127.0.0.1:$TLS_PORT
+SLOW=http://127.0.0.1:$SLOW_PORT
+API=/task/openapi/status
+
+curl -s -o /dev/null -X POST "$HTTP$API" || die "nginx does not answer on $HTTP"
+curl -s --cacert "$CACERT" --http2 -o /dev/null -X POST "$TLS$API" ||
+	die "nginx does not answer on $TLS"
 
 cat >"$tmp/post.lua" <<EOF
 wrk.method = "POST"
@@ -564,25 +682,6 @@ tlsrhq=$m_rate tlsrhq_note=$m_note
 
 # ------------------------------------------------------------ scheduling and pace
 
-# A stand-in of our own with no delay (and, with a first argument, a
-# throttle), counting what it gets; pace_standin_stop sets p_requests and
-# p_throttled from its count.
-pace_standin() {
-	standin_up pace_pid pace "$STANDIN" ${1:+--throttle "$1"}
-	PACE=http://127.0.0.1:$up_port
-}
-pace_standin_stop() {
-	stop "$pace_pid"
-	pace_pid=
-	p_requests=$(awk '/^standin: / { print $2 }' "$tmp/pace.log")
-	p_throttled=$(awk '/^standin: / { print $6 }' "$tmp/pace.log")
-}
-
-# running_ids N: N IDs the stand-in keeps RUNNING (1 mod 4).
-running_ids() { awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) print 100000001 + 4 * i }' >"$tmp/running.$1"; }
-# final_ids N: N IDs with a final state (2 and 3 mod 4).
-final_ids() { awk -v n="$1" 'BEGIN { for (i = 0; i < n; i++) print 200000002 + 4 * int(i / 2) + i % 2 }' >"$tmp/final.$1"; }
-
 log "starvation: $WAIT_N tasks, --wait --interval 1 -j 16 --deadline $WAIT_SECS"
 running_ids "$WAIT_N"
 pace_standin
@@ -636,7 +735,7 @@ wait_ratio "$WAIT_N" --rate 2000 -j 16	# issue 10's row
 # mix429 NAME RHQ: 10000 IDs at -j 16 against a stand-in that throttles.
 mix429() {
 	final_ids 10000
-	pace_standin "$THROTTLE"
+	pace_standin --throttle "$THROTTLE"
 	run_once "$tmp/final.10000" "$tmp/mix.out" "$tmp/mix.err" "$2" -j 16 --base-url "$PACE"
 	pace_standin_stop
 	m_err=$(grep -c 'ERROR$' "$tmp/mix.out" || true)
@@ -646,6 +745,11 @@ mix429() {
 log "the 429 mix"
 mix429 "rhq" "$RHQ"
 [ -z "$RHQ_OLD" ] || mix429 "BENCH_RHQ_OLD" "$RHQ_OLD"
+
+log "throttling (issue 14)"
+throttle_rows rhq "$RHQ"
+[ -z "$RHQ_OLD" ] || throttle_rows BENCH_RHQ_OLD "$RHQ_OLD"
+cat "$tmp/throttle.md" >>"$tmp/pace.md"
 
 # The rate from the first request to the last: a run of one ID gives the
 # time rhq takes to start, connect and end, which is taken off.
@@ -808,6 +912,7 @@ model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 	printf -- '- --state, peak RSS ÷ state file size: **%s** (target ≤ 2): %s\n' "$state_ratio" "$met"
 	if [ "$state99_reqs" -eq 1000 ]; then met=met; else met='**MISSED**'; fi
 	printf -- '- --state, 100000 IDs, 99%% in FILE: **%s requests** (target 1000): %s\n' "$state99_reqs" "$met"
+	cat "$tmp/throttle_targets.md"
 } >"$tmp/report.md"
 
 mkdir -p "$OUTDIR"

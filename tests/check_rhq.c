@@ -1146,6 +1146,206 @@ START_TEST(reason_line_table)
 }
 END_TEST
 
+/* ------------------------------------------------------------- the pace */
+
+/* n requests sent r a second from time t on, told to the pace; returns when the last went. */
+static double
+pace_send(struct pace *p, int n, double r, double t)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		pace_step(p, PACE_SENT, 0, 0, t + i / r);
+	return t + (n - 1) / r;
+}
+
+/*
+ * One cut per throttle event: the 429s of the requests sent before the cut
+ * do not cut again; one sent after it does.
+ */
+START_TEST(pace_one_cut_per_event)
+{
+	struct pace p = pace_start(16, 0);
+	double t = pace_send(&p, 64, 400, 0);
+	int i;
+
+	ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t, 0, t + 0.01), PACE_CUTS);
+	ck_assert_double_eq_tol(p.from_rate, 400, 1e-9);
+	ck_assert_double_eq_tol(p.rate, 200, 1e-9);
+	ck_assert_double_eq(p.jobs, 8);
+	for (i = 1; i < 16; i++)	/* the rest of those in flight */
+		ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t - i / 400.0, 0, t + 0.02),
+		    PACE_STAYS);
+	ck_assert_double_eq_tol(p.rate, 200, 1e-9);
+	t = pace_send(&p, 8, 200, t + 0.015);
+	ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t, 0, t + 0.001), PACE_CUTS);
+	ck_assert_double_eq_tol(p.from_rate, 200, 1e-9);	/* what it allowed: less */
+	ck_assert_double_eq_tol(p.rate, 100, 1e-9);
+	ck_assert_double_eq(p.jobs, 4);
+}
+END_TEST
+
+/*
+ * A Retry-After pauses the run once an event.  In the trial after the pause a
+ * 429 or two among answers are of the same event (the pace holds until the
+ * trial ends), more 429s than answers are a new one, and so is a 429 after it.
+ */
+START_TEST(pace_retry_after_event)
+{
+	struct pace p = pace_start(16, 0), q;
+	double t = pace_send(&p, 32, 100, 0);
+	int i;
+
+	ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t, 1, t), PACE_CUTS);
+	ck_assert_double_eq_tol(p.resume_at, t + 1, 1e-9);
+	ck_assert_double_eq_tol(p.rate, 50, 1e-9);
+	ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t - 0.05, 1, t + 0.5), PACE_STAYS);
+	ck_assert_double_eq_tol(p.resume_at, t + 1, 1e-9);
+	t += 1;		/* the pause is over, the trial begins */
+	q = p;
+	ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t, 1, t), PACE_STAYS);
+	for (i = 0; i < 9; i++)
+		ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t, 0, t), PACE_STAYS);
+	ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t + 0.1, 1, t + 0.1), PACE_STAYS);
+	ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t + 0.5, 0, t + 0.9), PACE_STAYS);
+	ck_assert_double_eq_tol(p.rate, 50, 1e-9);
+	ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t + 0.5, 0, t + 1), PACE_GROWS);
+	ck_assert_double_eq_tol(p.rate, 100, 1e-9);
+	ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t + 1, 1, t + 1), PACE_CUTS);
+	ck_assert_double_eq_tol(p.resume_at, t + 2, 1e-9);
+	/* The same trial, but its first two replies are 429s. */
+	ck_assert_int_eq(pace_step(&q, PACE_TOO_FAST, t, 1, t), PACE_STAYS);
+	ck_assert_int_eq(pace_step(&q, PACE_TOO_FAST, t, 1, t), PACE_CUTS);
+	ck_assert_double_eq_tol(q.rate, 25, 1e-9);
+}
+END_TEST
+
+/*
+ * After a cut the rate is back where it was in PACE_K seconds at any rate,
+ * then probes above it; without --rate its limit goes at PACE_LIFT times.
+ */
+START_TEST(pace_recovers_in_k_seconds)
+{
+	static const double rates[] = { 2, 100, 20000 };
+	struct pace p;
+	double t, r;
+	size_t i;
+
+	for (i = 0; i < NELEM(rates); i++) {
+		r = rates[i];
+		p = pace_start(1, 0);
+		t = pace_send(&p, 40, r, 0);
+		ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t, 0, t), PACE_CUTS);
+		ck_assert_double_eq_tol(p.rate, r / 2, 1e-9 * r);
+		ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t, 0, t + PACE_K / 2), PACE_GROWS);
+		ck_assert_double_eq_tol(p.rate, r * (1 - 0.5 / 8), 1e-9 * r);
+		ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t, 0, t + PACE_K), PACE_GROWS);
+		ck_assert_double_eq_tol(p.rate, r, 1e-9 * r);
+		ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t, 0, t + 2 * PACE_K), PACE_GROWS);
+		ck_assert_double_eq_tol(p.rate, 1.5 * r, 1e-9 * r);
+		ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t, 0, t + 2.2 * PACE_K), PACE_GROWS);
+		ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t, 0, t + 2.3 * PACE_K),
+		    PACE_FULL_AGAIN);
+		ck_assert_int_eq(p.state, PACE_FULL);
+		ck_assert_double_eq(p.rate, 0);
+		ck_assert_double_eq(p.jobs, 1);
+	}
+}
+END_TEST
+
+/* The requests in flight grow back by about one for each round of answers, as TCP's window. */
+START_TEST(pace_jobs_grow_a_round)
+{
+	struct pace p = pace_start(16, 0);
+	double t = pace_send(&p, 40, 100, 0);
+	int i;
+
+	ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t, 0, t), PACE_CUTS);
+	ck_assert_double_eq(p.jobs, 8);
+	for (i = 0; i < 9; i++)
+		pace_step(&p, PACE_ANSWER, t, 0, t);
+	ck_assert(p.jobs > 9 && p.jobs < 9.1);
+	for (i = 0; i < 9; i++)
+		pace_step(&p, PACE_ANSWER, t, 0, t);
+	ck_assert(p.jobs > 10 && p.jobs < 10.1);
+}
+END_TEST
+
+/* Never above -j and --rate: at both, the pace is full again. */
+START_TEST(pace_never_above_the_options)
+{
+	struct pace p = pace_start(4, 150);
+	double t = pace_send(&p, 40, 150, 0);
+	int i;
+
+	ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t, 0, t), PACE_CUTS);
+	ck_assert_double_eq_tol(p.rate, 75, 1e-9);
+	ck_assert_double_eq(p.jobs, 2);
+	ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t, 0, t + PACE_K), PACE_GROWS);
+	ck_assert_double_eq(p.rate, 150);
+	for (i = 0; i < 10 && pace_step(&p, PACE_ANSWER, t, 0, t + 2 * PACE_K) == PACE_GROWS; i++)
+		ck_assert(p.jobs < 4 && p.rate == 150);
+	ck_assert_int_eq(p.state, PACE_FULL);
+	ck_assert_double_eq(p.jobs, 4);
+	ck_assert_double_eq(p.rate, 150);
+	ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t, 0, t + 3 * PACE_K), PACE_STAYS);
+
+	/* A --rate below RATE_MIN stays below it; nothing grows in the pause. */
+	p = pace_start(1, 0.2);
+	t = pace_send(&p, 3, 0.2, 0);
+	ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t, 5, t), PACE_CUTS);
+	ck_assert_double_eq_tol(p.rate, 0.2, 1e-12);
+	ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t, 0, t + 4.9), PACE_STAYS);
+	ck_assert_int_eq(pace_step(&p, PACE_ANSWER, t, 0, t + 5), PACE_FULL_AGAIN);
+}
+END_TEST
+
+/*
+ * After a cut the run's rate slots start afresh, the first a slot after the
+ * pause: a request at once would meet a limit that has just run out, and cut
+ * again, and again (in real time; on the warped clock it goes at the instant
+ * of the cut, and so is of the same event).
+ */
+START_TEST(pace_cut_restarts_the_slots)
+{
+	struct outcome o = { .kind = OUT_RETRY, .said = SAID_SLOW_DOWN, .sent = 10 };
+
+	pace = pace_start(16, 0);
+	pace_send(&pace, 40, 1000, 9.961);
+	next_send = 9.5;	/* slots a burst would make up */
+	watch_api(&o, 10.001);
+	ck_assert_int_eq(pace.state, PACE_CUT);
+	ck_assert_double_eq_tol(pace.rate, 500, 1e-6);
+	ck_assert_double_eq_tol(next_send, 10.001 + 1 / 500.0, 1e-9);
+	o.delay = 2;
+	o.sent = 10.003;
+	watch_api(&o, 10.004);
+	ck_assert_double_eq_tol(not_before, 12.004, 1e-9);
+	ck_assert_double_eq_tol(next_send, 12.004 + 1 / pace.rate, 1e-9);
+}
+END_TEST
+
+/*
+ * The rate a cut starts from is the one requests were sent at: the meter's
+ * clock stops in a pause, so the rate is never measured across one.
+ */
+START_TEST(pace_measures_only_while_sending)
+{
+	struct pace p = pace_start(16, 0);
+	double t = pace_send(&p, 100, 200, 0);
+
+	ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t, 2, t), PACE_CUTS);
+	ck_assert_double_eq_tol(p.from_rate, 200, 1e-9);
+	t = pace_send(&p, 10, 100, t + 2);
+	/* 22 requests at 200/s, the pause, 10 at 100/s: 31 in 0.195 s. */
+	ck_assert_double_eq_tol(pace_measured(&p), 31 / 0.195, 1e-6);
+	ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t, 2, t), PACE_STAYS);
+	ck_assert_int_eq(pace_step(&p, PACE_TOO_FAST, t, 2, t), PACE_CUTS);
+	ck_assert_double_eq_tol(p.from_rate, 100, 1e-9);
+	ck_assert_double_eq_tol(p.rate, 50, 1e-9);
+}
+END_TEST
+
 Suite *
 unit_suite(void)
 {
@@ -1183,6 +1383,16 @@ unit_suite(void)
 	tcase_add_test(tc, many_outputs);
 	tcase_add_loop_test(tc, classify_results_table, 0, NELEM(results_classify_cases));
 	tcase_add_loop_test(tc, reason_line_table, 0, NELEM(reason_cases));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("pace");
+	tcase_add_test(tc, pace_one_cut_per_event);
+	tcase_add_test(tc, pace_retry_after_event);
+	tcase_add_test(tc, pace_recovers_in_k_seconds);
+	tcase_add_test(tc, pace_jobs_grow_a_round);
+	tcase_add_test(tc, pace_never_above_the_options);
+	tcase_add_test(tc, pace_measures_only_while_sending);
+	tcase_add_test(tc, pace_cut_restarts_the_slots);
 	suite_add_tcase(s, tc);
 	return s;
 }

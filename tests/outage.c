@@ -647,8 +647,8 @@ END_TEST
 
 /*
  * Against an API that throttles above 100 requests a second, -j 8 halves its
- * pace on a 429 and grows it back slowly: every task gets its state, with few
- * throttled replies, and -v tells each change.
+ * pace on a 429 and grows it back within a second: every task gets its state,
+ * with few throttled replies, and -v tells each change.
  */
 START_TEST(throttling_slows_the_run)
 {
@@ -688,12 +688,14 @@ START_TEST(throttling_never_above_the_limits)
 	rhq_run_warped(&p, in, 0, NOENV, ARGS("-j", "4", "--rate", "200", "-v"));
 	ck_assert_msg(p.status == 0, "exit %d; stderr: %s", p.status, p.err_buf);
 	for (s = p.err_buf; (e = strchr(s, '\n')) != NULL; s = e + 1) {
-		const char *m = strstr(s, ": at most ");
+		const char *m = strstr(s, ": at most "), *r;
 
 		if (m == NULL || m > e)
 			continue;
-		ck_assert_int_eq(sscanf(m, ": at most %d request%*s at once, %lf", &jobs,
-		    &rate), 2);
+		/* "1 request at once" as well as "2 requests at once". */
+		r = strstr(m, " at once, ");
+		ck_assert_int_eq(sscanf(m, ": at most %d", &jobs), 1);
+		ck_assert(r != NULL && r < e && sscanf(r, " at once, %lf", &rate) == 1);
 		most = rate > most ? rate : most;
 		most_jobs = jobs > most_jobs ? jobs : most_jobs;
 	}
@@ -719,6 +721,111 @@ START_TEST(throttling_api_codes)
 	/* One cut: the second reply is to a request sent before the first cut. */
 	ck_assert_uint_eq(count_matching(p.err_buf, "rhq: slowing down (API error *): at most 2 "
 	    "requests at once, * a second"), 1);
+	proc_free(&p);
+}
+END_TEST
+
+/*
+ * Issue 14: the pace must not collapse.  Every tenth of 200 IDs answers 429
+ * (API 1003, Retry-After: 1) once: one throttle event, one pause of a second
+ * for the whole run, and the throttled tasks' own retries a second after
+ * their 429s.  About 2 s, where cutting the pace for every 429 took 86 s.
+ */
+START_TEST(throttled_once_every_tenth)
+{
+	char *in = final_ids(70000, 200), id[32];
+	const char *s;
+	struct proc p;
+	double took;
+	int i;
+
+	for (i = 0, s = in; i < 200; i++, s = strchr(s, '\n') + 1) {
+		if (i % 10 != 9)
+			continue;
+		snprintf(id, sizeof id, "%.*s", (int)strcspn(s, "\n"), s);
+		ck_assert_int_eq(standin_script(srv, id, 429,
+		    "{\"code\":1003,\"msg\":\"RATE_LIMIT_EXCEEDED\",\"data\":null}", "1", 1), 0);
+	}
+	took = rhq_run_warped(&p, in, 0, NOENV, ARGS("-j", "16", "-v"));
+	figure("200 IDs, -j 16, every tenth 429 + Retry-After 1 once: %.3f s, %u requests, "
+	    "%zu cuts", took, standin_requests(srv),
+	    count_matching(p.err_buf, "rhq: slowing down *"));
+	ck_assert_msg(p.status == 0, "exit %d; stderr: %s", p.status, p.err_buf);
+	ck_assert_uint_eq(count_lines(p.out_buf), 200);
+	ck_assert_uint_eq(count_matching(p.out_buf, "*\tSUCCESS"), 100);
+	ck_assert_uint_eq(standin_requests(srv), 220);
+	/* One pause of a second, then the twenty retries a second after their 429s. */
+	ck_assert_uint_eq(count_matching(p.err_buf, "rhq: slowing down (HTTP 429): *"), 1);
+	ck_assert_msg(took >= 2 && took <= 2.5, "took %.3f s", took);
+	free(in);
+	proc_free(&p);
+}
+END_TEST
+
+/*
+ * 1,000 IDs against an API that allows 100 requests a second (a bucket of
+ * ten): the pace finds the limit and stays near it, so that the run takes
+ * little more than the 10 s the limit allows, with few requests throttled
+ * and every task answered.
+ */
+START_TEST(throttle_at_100_a_second)
+{
+	char *in = final_ids(80000, 1000);
+	struct proc p;
+	double took;
+	unsigned requests, throttled;
+
+	standin_set_clock(srv, rhq_clock);
+	ck_assert_int_eq(standin_set_throttle(srv, 100, 10, NULL), 0);
+	took = rhq_run_warped(&p, in, 0, NOENV, ARGS("-j", "16"));
+	requests = standin_requests(srv);
+	throttled = standin_throttled(srv);
+	figure("1000 IDs, -j 16, API throttling above 100/s: %.3f s, %u requests, %u throttled "
+	    "(%.1f%%)", took, requests, throttled, 100.0 * throttled / requests);
+	ck_assert_msg(p.status == 0, "exit %d; stderr: %s", p.status, p.err_buf);
+	ck_assert_uint_eq(count_lines(p.out_buf), 1000);
+	ck_assert_uint_eq(count_matching(p.out_buf, "*\tERROR"), 0);
+	ck_assert_msg(throttled <= requests * 0.08, "%u of %u requests throttled", throttled,
+	    requests);
+	/* The bucket's ten, then 100 a second: 9.9 s at best. */
+	ck_assert_msg(took >= 9.9 && took <= 11.5, "took %.3f s", took);
+	free(in);
+	proc_free(&p);
+}
+END_TEST
+
+/*
+ * An API that throttles above 2,000 requests a second (a bucket of 200):
+ * -j 16 keeps within 15% of that rate.  Under --wait, 4,000 tasks that stay
+ * RUNNING ask for twice that, for 5 s of rhq's time; the rate is the
+ * requests answered in them (the bench runs it for 10 s).
+ */
+START_TEST(throttle_at_2000_a_second)
+{
+	enum { N = 4000, SECS = 5 };
+	char *in = malloc(N * 24), *q = in, deadline[16];
+	struct proc p;
+	unsigned requests, throttled, answered;
+	int i;
+
+	ck_assert_ptr_nonnull(in);
+	snprintf(deadline, sizeof deadline, "%d", SECS);
+	for (i = 0; i < N; i++)		/* 1 mod 4: RUNNING for ever */
+		q += sprintf(q, "%d\n", 100001 + 4 * i);
+	standin_set_clock(srv, rhq_clock);
+	ck_assert_int_eq(standin_set_throttle(srv, 2000, 200, NULL), 0);
+	rhq_run_warped(&p, in, 0, NOENV, ARGS("--wait", "--interval", "1", "--deadline",
+	    deadline, "-j", "16"));
+	requests = standin_requests(srv);
+	throttled = standin_throttled(srv);
+	answered = requests - throttled;
+	figure("%d tasks under --wait, -j 16, API throttling above 2000/s: %u answered in %d s "
+	    "(%.0f/s), %u throttled", N, answered, SECS, (double)answered / SECS, throttled);
+	ck_assert_msg(p.status == 3, "exit %d; stderr: %s", p.status, p.err_buf);
+	ck_assert_uint_eq(count_lines(p.out_buf), N);
+	ck_assert_uint_eq(count_matching(p.out_buf, "*\tRUNNING"), N);
+	ck_assert_msg(answered >= 0.85 * 2000 * SECS, "%u answered in %d s", answered, SECS);
+	free(in);
 	proc_free(&p);
 }
 END_TEST
@@ -1066,6 +1173,9 @@ outage_suite(void)
 	add_test(tc, throttling_slows_the_run);
 	add_test(tc, throttling_never_above_the_limits);
 	add_test(tc, throttling_api_codes);
+	add_test(tc, throttled_once_every_tenth);
+	add_test(tc, throttle_at_100_a_second);
+	add_test(tc, throttle_at_2000_a_second);
 	add_test(tc, retry_does_not_block_the_line);
 	add_test(tc, wait_polls_every_task_before_any_twice);
 	add_test(tc, rate_holds_when_slots_are_short);

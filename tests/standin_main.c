@@ -2,13 +2,18 @@
  * standin_main.c - the RunningHub stand-in (standin.h) as a program, for
  * `make demo` and the benchmarks.
  *
- *   tests/standin [--port N] [--delay-ms N] [--throttle N]
+ *   tests/standin [--port N] [--delay-ms N] [--throttle N] [--retry-after S]
+ *                 [--throttle-once ID]... [--busy-once ID]...
  *
  * It listens on 127.0.0.1 (port 0, the default, picks a free port), prints
  * the bound port as one line on stdout, and then serves until it receives
  * SIGTERM or SIGINT, whereupon it stops cleanly and exits 0.  With
  * --throttle N it answers HTTP 429 to the requests beyond N a second (a
- * token bucket that holds N / 10 requests, at least 1).  It does not
+ * token bucket that holds N / 10 requests, at least 1).  --throttle-once ID
+ * answers the first request for ID with HTTP 429 and the API's code 1003
+ * (RATE_LIMIT_EXCEEDED), --busy-once ID with HTTP 503 and an HTML page, and
+ * later ones with SUCCESS; each may be given many times.  --retry-after S
+ * adds the header Retry-After: S to all of these.  It does not
  * watch stdin: a server started in the background from a script often has
  * stdin at EOF from the start (/dev/null, a closed pipe), so the caller must
  * signal it, e.g.
@@ -39,11 +44,26 @@
 #include <string.h>
 
 static const char usage[] =
-    "usage: standin [--port N] [--delay-ms N] [--throttle N]\n"
-    "  --port N      TCP port on 127.0.0.1 (default 0: any free port)\n"
-    "  --delay-ms N  sleep N ms before every reply (default 0)\n"
-    "  --throttle N  answer 429 beyond N requests a second (default 0: never)\n"
+    "usage: standin [--port N] [--delay-ms N] [--throttle N] [--retry-after S]\n"
+    "               [--throttle-once ID]... [--busy-once ID]...\n"
+    "  --port N             TCP port on 127.0.0.1 (default 0: any free port)\n"
+    "  --delay-ms N         sleep N ms before every reply (default 0)\n"
+    "  --throttle N         answer 429 beyond N requests a second (default 0: never)\n"
+    "  --retry-after S      send Retry-After: S with every 429 and 503 reply\n"
+    "  --throttle-once ID   answer ID's first request 429, API code 1003\n"
+    "  --busy-once ID       answer ID's first request 503\n"
     "Prints the port on stdout, then serves until SIGTERM or SIGINT.\n";
+
+/* The replies of --throttle-once and --busy-once. */
+#define THROTTLE_BODY "{\"code\":1003,\"msg\":\"RATE_LIMIT_EXCEEDED\",\"data\":null}"
+#define BUSY_BODY "<html><body><h1>503 Service Unavailable</h1></body></html>"
+
+/* Is s a task ID the stand-in reads: 1 to 63 digits? */
+static int is_id(const char *s)
+{
+    size_t n = strspn(s, "0123456789");
+    return n > 0 && n < 64 && s[n] == '\0';
+}
 
 /* Parses a whole decimal number in [0, max]; returns 0 on success. */
 static int parse_num(const char *s, long max, long *out)
@@ -70,8 +90,15 @@ static int bad_usage(const char *fmt, const char *arg)
 
 int main(int argc, char **argv)
 {
-    long port = 0, delay_ms = 0, throttle = 0;
+    long port = 0, delay_ms = 0, throttle = 0, retry_after = -1;
+    char ra[24] = "";
+    /* Where in argv each --throttle-once and --busy-once is: scripted once it runs. */
+    int *once = calloc((size_t) argc, sizeof *once), nonce = 0;
 
+    if (once == NULL) {
+        fputs("standin: out of memory\n", stderr);
+        return 1;
+    }
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i], *val = NULL;
         long *dst, max;
@@ -79,6 +106,14 @@ int main(int argc, char **argv)
         if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) {
             fputs(usage, stdout);
             return 0;
+        }
+        if (strcmp(opt, "--throttle-once") == 0 || strcmp(opt, "--busy-once") == 0) {
+            if (i + 1 >= argc)
+                return bad_usage("%s needs a task ID", opt);
+            if (!is_id(argv[i + 1]))
+                return bad_usage("bad task ID '%s'", argv[i + 1]);
+            once[nonce++] = i++;
+            continue;
         }
         if (strncmp(opt, "--port", 6) == 0 && (opt[6] == '\0' || opt[6] == '=')) {
             dst = &port;
@@ -92,6 +127,11 @@ int main(int argc, char **argv)
             dst = &throttle;
             max = 10000000;
             val = opt[10] == '=' ? opt + 11 : NULL;
+        } else if (strncmp(opt, "--retry-after", 13) == 0 &&
+                   (opt[13] == '\0' || opt[13] == '=')) {
+            dst = &retry_after;
+            max = 3600;
+            val = opt[13] == '=' ? opt + 14 : NULL;
         } else {
             return bad_usage("unknown argument '%s'", opt);
         }
@@ -120,7 +160,17 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    if (throttle > 0 && standin_set_throttle(s, (double) throttle, throttle / 10.0, NULL) != 0) {
+    if (retry_after >= 0)
+        snprintf(ra, sizeof ra, "%ld", retry_after);
+    int failed = throttle > 0 &&
+        standin_set_throttle(s, (double) throttle, throttle / 10.0, ra[0] ? ra : NULL) != 0;
+    for (int k = 0; k < nonce && !failed; k++) {
+        int busy = strcmp(argv[once[k]], "--busy-once") == 0;
+        failed = standin_script(s, argv[once[k] + 1], busy ? 503 : 429,
+                                busy ? BUSY_BODY : THROTTLE_BODY, ra[0] ? ra : NULL, 1) != 0;
+    }
+    free(once);
+    if (failed) {
         fputs("standin: out of memory\n", stderr);
         standin_stop(s);
         return 1;
