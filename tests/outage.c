@@ -622,6 +622,22 @@ final_ids(unsigned long first, int n)
 	return in;
 }
 
+/* Every tenth ID of in answers status and body, with Retry-After: 1, once. */
+static void
+script_every_tenth(const char *in, unsigned status, const char *body)
+{
+	const char *s;
+	char id[32];
+	int i;
+
+	for (i = 0, s = in; *s != '\0'; i++, s = strchr(s, '\n') + 1) {
+		if (i % 10 != 9)
+			continue;
+		snprintf(id, sizeof id, "%.*s", (int)strcspn(s, "\n"), s);
+		ck_assert_int_eq(standin_script(srv, id, status, body, "1", 1), 0);
+	}
+}
+
 /* A Retry-After holds back every new request, not only its task's. */
 START_TEST(retry_after_holds_the_run)
 {
@@ -733,19 +749,11 @@ END_TEST
  */
 START_TEST(throttled_once_every_tenth)
 {
-	char *in = final_ids(70000, 200), id[32];
-	const char *s;
+	char *in = final_ids(70000, 200);
 	struct proc p;
 	double took;
-	int i;
 
-	for (i = 0, s = in; i < 200; i++, s = strchr(s, '\n') + 1) {
-		if (i % 10 != 9)
-			continue;
-		snprintf(id, sizeof id, "%.*s", (int)strcspn(s, "\n"), s);
-		ck_assert_int_eq(standin_script(srv, id, 429,
-		    "{\"code\":1003,\"msg\":\"RATE_LIMIT_EXCEEDED\",\"data\":null}", "1", 1), 0);
-	}
+	script_every_tenth(in, 429, "{\"code\":1003,\"msg\":\"RATE_LIMIT_EXCEEDED\",\"data\":null}");
 	took = rhq_run_warped(&p, in, 0, NOENV, ARGS("-j", "16", "-v"));
 	figure("200 IDs, -j 16, every tenth 429 + Retry-After 1 once: %.3f s, %u requests, "
 	    "%zu cuts", took, standin_requests(srv),
@@ -838,18 +846,11 @@ END_TEST
  */
 START_TEST(retry_does_not_block_the_line)
 {
-	char *in = final_ids(50000, 200), id[32];
-	const char *s;
+	char *in = final_ids(50000, 200);
 	struct proc p;
 	double took;
-	int i;
 
-	for (i = 0, s = in; i < 200; i++, s = strchr(s, '\n') + 1) {
-		if (i % 10 != 9)
-			continue;
-		snprintf(id, sizeof id, "%.*s", (int)strcspn(s, "\n"), s);
-		ck_assert_int_eq(standin_script(srv, id, 503, "<html>busy</html>", "1", 1), 0);
-	}
+	script_every_tenth(in, 503, "<html>busy</html>");
 	took = rhq_run_warped(&p, in, 0, NOENV, ARGS("-j", "16"));
 	figure("200 IDs, -j 16, every tenth 503 + Retry-After 1 once: %.2f s", took);
 	ck_assert_msg(p.status == 0, "exit %d; stderr: %s", p.status, p.err_buf);
